@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/punchbridge/punchbridge/config"
+	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/ingest"
+	"github.com/punchbridge/punchbridge/jobs"
+	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/sqlite"
+	"github.com/punchbridge/punchbridge/mapping"
+	"github.com/punchbridge/punchbridge/reconcile"
+)
+
+// app is one configured Punchbridge: its ledger, rules engine, identity
+// table, connectors and sinks, wired together.
+type app struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	now      func() time.Time
+	ledger   ledger.Ledger
+	engine   *reconcile.Engine
+	ids      *mapping.Identities
+	ingester *ingest.Ingester
+	set      *connectors.Set
+}
+
+// openApp builds everything cfg describes. The caller closes the app.
+func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*app, error) {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	engine, err := reconcile.Compile(cfg.Rules)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	set, err := newRegistry().Build(cfg, deps)
+	if err != nil {
+		return nil, err
+	}
+	l, err := openLedger(ctx, cfg.Ledger)
+	if err != nil {
+		return nil, err
+	}
+	ids := mapping.NewIdentities()
+	return &app{
+		cfg:      cfg,
+		log:      deps.Logger,
+		now:      deps.Now,
+		ledger:   l,
+		engine:   engine,
+		ids:      ids,
+		ingester: ingest.New(l, ids, engine, deps.Logger),
+		set:      set,
+	}, nil
+}
+
+func openLedger(ctx context.Context, c config.LedgerConfig) (ledger.Ledger, error) {
+	switch c.Driver {
+	case "", "sqlite":
+		l, err := sqlite.Open(ctx, c.Path)
+		if err != nil {
+			return nil, fmt.Errorf("open ledger %s: %w", c.Path, err)
+		}
+		return l, nil
+	}
+	return nil, fmt.Errorf("ledger driver %q is not supported by this build; use driver: sqlite", c.Driver)
+}
+
+func (a *app) Close() error { return a.ledger.Close() }
+
+// syncJob builds the pull → reconcile → push job j describes.
+func (a *app) syncJob(j config.Job) (*jobs.Sync, error) {
+	s := &jobs.Sync{
+		Name:          j.Name,
+		IdentityField: a.cfg.Identity.Field,
+		Ledger:        a.ledger,
+		Ingester:      a.ingester,
+		Identities:    a.ids,
+		Engine:        a.engine,
+		Lookback:      j.Lookback,
+		Log:           a.log.With("job", j.Name),
+	}
+	var errs []error
+	for _, c := range pick(a.set.Connectors, j.Connectors) {
+		src, ok := c.(connectors.Source)
+		if !ok {
+			errs = append(errs, fmt.Errorf("job %s: connector %s cannot be pulled", j.Name, c.Name()))
+			continue
+		}
+		s.Sources = append(s.Sources, src)
+		if d, ok := c.(connectors.Directory); ok {
+			s.Directories = append(s.Directories, d)
+		}
+	}
+	s.Sinks = pick(a.set.Sinks, j.Sinks)
+	return s, errors.Join(errs...)
+}
+
+// pick returns the items named in names, or all of them when names is
+// empty; config validation has already checked that every name exists.
+func pick[T interface{ Name() string }](items []T, names []string) []T {
+	if len(names) == 0 {
+		return items
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []T
+	for _, it := range items {
+		if want[it.Name()] {
+			out = append(out, it)
+		}
+	}
+	return out
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/punchbridge/punchbridge/config"
+	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/jobs"
+	"github.com/punchbridge/punchbridge/server"
+)
+
+const serveUsage = `usage: punchbridge serve --config FILE [--listen ADDR]
+
+Runs the webhook receivers, the health endpoints and the job scheduler
+until interrupted.
+
+Example:
+  DINGTALK_APP_SECRET=... HR_TOKEN=... punchbridge serve --config punchbridge.yaml
+`
+
+func runServe(ctx context.Context, env *cmdEnv, args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() { fmt.Fprint(env.stderr, serveUsage); fs.PrintDefaults() }
+	cfgPath := fs.String("config", "", "config file (required)")
+	listen := fs.String("listen", "", "listen address (default: server.listen from the config)")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if *cfgPath == "" {
+		fmt.Fprintln(env.stderr, "serve: --config is required")
+		fs.Usage()
+		return exitUsage
+	}
+	cfg, err := config.Load(*cfgPath, env.getenv)
+	if err != nil {
+		fmt.Fprintln(env.stderr, err)
+		return exitFailure
+	}
+	if *listen != "" {
+		cfg.Server.Listen = *listen
+	}
+	log := slog.New(slog.NewJSONHandler(env.stderr, nil))
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("serve stopped", "err", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// serve runs until ctx ends.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	a, err := openApp(ctx, cfg, connectors.Deps{Logger: log, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	sched := jobs.NewScheduler(log, time.Now, a.engine.Location())
+	for _, j := range cfg.Jobs {
+		s, err := a.syncJob(j)
+		if err != nil {
+			return err
+		}
+		if err := sched.Add(j.Name, j.Spec(), func(ctx context.Context, now time.Time) error {
+			_, err := s.Run(ctx, now)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+
+	var receivers []connectors.Receiver
+	for _, c := range a.set.Connectors {
+		if r, ok := c.(connectors.Receiver); ok {
+			receivers = append(receivers, r)
+		}
+	}
+	srv := &http.Server{
+		Addr:              cfg.Server.Listen,
+		Handler:           server.New(server.Options{Receivers: receivers, Ingest: a.ingester.Emit, Log: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
+	}
+	sched.Start(ctx)
+	log.Info("serving", "addr", ln.Addr().String(), "jobs", len(cfg.Jobs), "connectors", len(a.set.Connectors), "sinks", len(a.set.Sinks))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	herr := srv.Shutdown(shutdown)
+	serr := sched.Stop(shutdown)
+	if herr != nil && !errors.Is(herr, http.ErrServerClosed) {
+		return errors.Join(herr, serr)
+	}
+	return serr
+}
+
+// parseFlags parses args; done is true when the command should exit with
+// code (after --help, or on a flag error).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, true
+	case err != nil:
+		return exitUsage, true
+	case fs.NArg() > 0:
+		fmt.Fprintf(fs.Output(), "%s: unexpected arguments: %v\n", fs.Name(), fs.Args())
+		return exitUsage, true
+	}
+	return 0, false
+}

@@ -1,0 +1,95 @@
+// Package config loads Punchbridge's YAML configuration: connectors and
+// sinks by type and name, the ledger, Redis, the attendance rules and the
+// job schedules. Loading is strict (unknown keys are errors), secrets come
+// from the environment as ${NAME} and never print, and every error carries
+// file:line so that IT can fix a config in one pass.
+package config
+
+import (
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/punchbridge/punchbridge/reconcile"
+)
+
+// Config is a loaded and validated configuration file.
+type Config struct {
+	// File is the path the config was loaded from.
+	File string `yaml:"-"`
+
+	Ledger   LedgerConfig   `yaml:"ledger"`
+	Redis    *RedisConfig   `yaml:"redis"`
+	Server   ServerConfig   `yaml:"server"`
+	Identity IdentityConfig `yaml:"identity"`
+	// RulesFile names a separate attendance rules file (relative to this
+	// file); exactly one of RulesFile and Rules is set.
+	RulesFile string          `yaml:"rules_file"`
+	Rules     reconcile.Rules `yaml:"rules"`
+
+	Connectors []Component `yaml:"connectors"`
+	Sinks      []Component `yaml:"sinks"`
+	Jobs       []Job       `yaml:"jobs"`
+
+	// RulesNode is the YAML node the rules were decoded from (the value of
+	// rules:, or the root of the rules file) and RulesFileName the file
+	// that holds it, so that a rules error found later (reconcile.Compile)
+	// can be reported at its line with LineOf.
+	RulesNode     *yaml.Node `yaml:"-" json:"-"`
+	RulesFileName string     `yaml:"-" json:"-"`
+}
+
+// LedgerConfig selects the durable store.
+type LedgerConfig struct {
+	Driver string `yaml:"driver"` // sqlite (default) | postgres
+	Path   string `yaml:"path"`   // sqlite: database file
+	DSN    Secret `yaml:"dsn"`    // postgres: connection string
+}
+
+// RedisConfig enables Redis for dedupe, locks and the token cache.
+type RedisConfig struct {
+	URL    Secret `yaml:"url"`
+	Prefix string `yaml:"prefix"` // key prefix, default "pb:"
+}
+
+// ServerConfig configures `punchbridge serve`.
+type ServerConfig struct {
+	Listen string `yaml:"listen"` // default ":8080"
+}
+
+// IdentityConfig says how platform users map to HR employee ids.
+type IdentityConfig struct {
+	// Field is the directory field holding the employee id: job_number
+	// (default), mobile, email, user_id, or attr:<name>.
+	Field string `yaml:"field"`
+}
+
+// Component is one connector or sink entry: its name and type, and its
+// YAML node so that the component's own package can decode its settings
+// strictly (see Component.Decode).
+type Component struct {
+	Name string
+	Type string
+	File string
+	Line int
+	Node *yaml.Node
+
+	// meta is what Load knows beyond the node; nil for a hand-built
+	// Component.
+	meta *componentMeta
+}
+
+// Job is one scheduled pull → reconcile → push run.
+type Job struct {
+	Name string `yaml:"name"`
+	// Schedule is a cron spec (5 fields or a descriptor such as @daily),
+	// optionally prefixed with CRON_TZ=Zone.
+	Schedule string `yaml:"schedule"`
+	// Timezone for the schedule when it has no CRON_TZ= prefix; defaults to
+	// the rules' time zone.
+	Timezone   string        `yaml:"timezone"`
+	Connectors []string      `yaml:"connectors"` // default: every source
+	Sinks      []string      `yaml:"sinks"`      // default: every sink
+	Lookback   time.Duration `yaml:"lookback"`   // default 72h
+	CatchUp    *bool         `yaml:"catch_up"`   // default true
+}

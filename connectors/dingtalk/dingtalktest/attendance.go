@@ -1,0 +1,172 @@
+package dingtalktest
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Limits of attendance/listRecord.
+const (
+	// MaxUsersPerCall is the most userIds one listRecord call may name.
+	MaxUsersPerCall = 50
+	// MaxSpan is the widest checkDateFrom..checkDateTo range, 7 days
+	// inclusive.
+	MaxSpan = 7 * 24 * time.Hour
+	// MaxLookback is how far back listRecord serves data.
+	MaxLookback = 180 * 24 * time.Hour
+)
+
+const dateTimeLayout = "2006-01-02 15:04:05"
+
+type listRecordBody struct {
+	UserIDs       []string `json:"userIds"`
+	CheckDateFrom string   `json:"checkDateFrom"`
+	CheckDateTo   string   `json:"checkDateTo"`
+	IsI18n        bool     `json:"isI18n"`
+}
+
+// listRecord serves POST /attendance/listRecord: every raw punch of the
+// named users between checkDateFrom and checkDateTo, both inclusive, with no
+// pagination.
+//
+// The page of this API lists no error codes of its own, only the global
+// ones; a request over the documented limits gets 400002 无效的参数 with a
+// detail naming the limit, the code the directory APIs use for invalid
+// parameters. That code is a choice of this fake, not a documented answer.
+func (s *Server) listRecord(w http.ResponseWriter, r *http.Request) {
+	var b listRecordBody
+	if err := decodeBody(r, &b); err != nil {
+		writeError(w, CodeInvalidParams, "请求体不是合法的JSON")
+		return
+	}
+	switch {
+	case len(b.UserIDs) == 0:
+		writeError(w, CodeInvalidParams, "userIds不能为空")
+		return
+	case len(b.UserIDs) > MaxUsersPerCall:
+		writeError(w, CodeInvalidParams, "userIds最大值50")
+		return
+	}
+	from, errFrom := parseDateTime(b.CheckDateFrom)
+	to, errTo := parseDateTime(b.CheckDateTo)
+	switch {
+	case errFrom != nil || errTo != nil:
+		writeError(w, CodeInvalidParams, "checkDateFrom/checkDateTo格式为yyyy-MM-dd HH:mm:ss")
+		return
+	case to.Before(from):
+		writeError(w, CodeInvalidParams, "checkDateFrom不能晚于checkDateTo")
+		return
+	case to.Sub(from) > MaxSpan:
+		writeError(w, CodeInvalidParams, "checkDateFrom和checkDateTo相隔最多7天")
+		return
+	case from.Before(s.now().Add(-MaxLookback)):
+		writeError(w, CodeInvalidParams, "不支持查询180天之前的数据")
+		return
+	}
+	out := []map[string]any{}
+	if b.IsI18n {
+		// A domestic organization asking with isI18n=true gets nothing
+		// back: the platform's FAQ names this as a cause of empty results.
+		writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "recordresult": out})
+		return
+	}
+	s.mu.Lock()
+	var again []map[string]any
+	seen := map[string]bool{}
+	for _, u := range b.UserIDs {
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		recs := s.byUser[u]
+		i := sort.Search(len(recs), func(i int) bool { return !recs[i].CheckTime.Before(from) })
+		for ; i < len(recs) && !recs[i].CheckTime.After(to); i++ {
+			wire := recs[i].wire(s.company.CorpID)
+			out = append(out, wire)
+			if s.dupes[recs[i].ID] {
+				again = append(again, wire)
+			}
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "recordresult": append(out, again...)})
+}
+
+// parseDateTime reads "yyyy-MM-dd HH:mm:ss" in Asia/Shanghai; a bare date,
+// as some official samples send, means its midnight.
+func parseDateTime(s string) (time.Time, error) {
+	if t, err := time.ParseInLocation(dateTimeLayout, s, Shanghai); err == nil {
+		return t, nil
+	}
+	return time.ParseInLocation(time.DateOnly, s, Shanghai)
+}
+
+// wire renders r as listRecord does. Records with an odd id carry their
+// numbers as JSON strings (the documented type), the others as JSON numbers
+// (what the platform's sample shows).
+func (r Record) wire(corpID string) map[string]any {
+	asString := r.ID%2 == 1
+	num := func(v int64) any {
+		if asString {
+			return strconv.FormatInt(v, 10)
+		}
+		return v
+	}
+	flt := func(v float64) any {
+		if asString {
+			return strconv.FormatFloat(v, 'f', -1, 64)
+		}
+		return v
+	}
+	ms := func(t time.Time) any { return num(t.UnixMilli()) }
+	m := map[string]any{
+		"id":            num(r.ID),
+		"userId":        r.UserID,
+		"corpId":        corpID,
+		"userCheckTime": ms(r.CheckTime),
+		"gmtCreate":     ms(r.CheckTime),
+		"gmtModified":   ms(r.CheckTime),
+		"sourceType":    r.SourceType,
+		"isLegal":       r.IsLegal,
+	}
+	set := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	set("checkType", r.CheckType)
+	set("timeResult", r.TimeResult)
+	set("locationResult", r.LocationResult)
+	set("locationMethod", r.LocationMethod)
+	set("invalidRecordType", r.InvalidRecordType)
+	set("invalidRecordMsg", r.InvalidRecordMsg)
+	set("userAddress", r.Address)
+	set("deviceId", r.DeviceID)
+	set("deviceSN", r.DeviceSN)
+	set("userSsid", r.SSID)
+	set("userMacAddr", r.MacAddr)
+	if !r.WorkDate.IsZero() {
+		m["workDate"] = ms(r.WorkDate)
+	}
+	if !r.BaseCheckTime.IsZero() {
+		m["baseCheckTime"] = ms(r.BaseCheckTime)
+		m["planCheckTime"] = ms(r.BaseCheckTime)
+	}
+	if r.GroupID != 0 {
+		m["groupId"] = num(r.GroupID)
+	}
+	if r.PlanID != 0 {
+		m["planId"] = num(r.PlanID)
+	}
+	if r.HasLocation {
+		m["userLatitude"] = flt(r.Lat)
+		m["userLongitude"] = flt(r.Lng)
+		m["userAccuracy"] = flt(r.Accuracy)
+		m["baseLatitude"] = flt(officeLat)
+		m["baseLongitude"] = flt(officeLng)
+		m["baseAddress"] = "浙江省杭州市余杭区文一西路"
+	}
+	return m
+}

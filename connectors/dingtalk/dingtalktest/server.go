@@ -1,0 +1,409 @@
+package dingtalktest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// API names, as Calls and FailNext take them: the request path without the
+// leading slash.
+const (
+	APIGetToken    = "gettoken"
+	APIListRecord  = "attendance/listRecord"
+	APIListSubDept = "topapi/v2/department/listsubid"
+	APIUserList    = "topapi/v2/user/list"
+)
+
+// Default credentials the fake accepts unless WithCredentials says
+// otherwise.
+const (
+	DefaultAppKey    = "dingfakeappkey"
+	DefaultAppSecret = "fake-app-secret-0123456789abcdef"
+)
+
+// DefaultTokenTTL is the life of an access token, as on DingTalk.
+const DefaultTokenTTL = 7200 * time.Second
+
+// Platform error codes the fake answers with.
+const (
+	CodeBusy          = -1
+	CodeBadSecret     = 40001
+	CodeInvalidToken  = 40014
+	CodeIllegalParam  = 40035
+	CodeMissingToken  = 41001
+	CodeExpiredToken  = 42001
+	CodeDeptNotFound  = 60003
+	CodeGlobalQPS     = 90002
+	CodeAppQPS        = 90018
+	CodeMonthlyQuota  = 90020
+	CodeInvalidParams = 400002
+)
+
+// errmsgs are the platform's messages for its codes. The QPS and quota
+// wordings are not in the reference copy of the docs; they paraphrase the
+// throttling page.
+var errmsgs = map[int]string{
+	CodeBusy:          "系统繁忙",
+	CodeBadSecret:     "获取access_token时Secret错误，或者access_token无效",
+	CodeInvalidToken:  "不合法的access_token",
+	CodeIllegalParam:  "参数非法",
+	CodeMissingToken:  "缺少access_token参数",
+	CodeExpiredToken:  "access_token超时",
+	CodeDeptNotFound:  "未找到对应部门",
+	CodeGlobalQPS:     "接口调用超过全局QPS限制",
+	CodeAppQPS:        "应用调用该接口的QPS超过限制",
+	CodeMonthlyQuota:  "企业调用该接口的月调用量超过限制",
+	CodeInvalidParams: "无效的参数",
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithCompany sets the company the server serves (default: an empty one
+// with only the root department).
+func WithCompany(c Company) Option { return func(s *Server) { s.company = c.clone() } }
+
+// WithCredentials sets the app key and secret gettoken accepts.
+func WithCredentials(appKey, appSecret string) Option {
+	return func(s *Server) { s.appKey, s.appSecret = appKey, appSecret }
+}
+
+// WithTokenTTL sets how long an issued token stays valid (default 7200 s).
+func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.ttl = d } }
+
+// WithClock sets the clock that decides token expiry and the 180-day
+// look-back limit (default time.Now).
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithQPS limits each API to n calls per wall-clock second; calls over the
+// limit get errcode 90018. 0 means no limit.
+func WithQPS(n int) Option { return func(s *Server) { s.qps = n } }
+
+// WithLatency delays every answer by d.
+func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
+
+// Server is a running fake DingTalk. Its methods are safe for concurrent
+// use.
+type Server struct {
+	ts        *httptest.Server
+	appKey    string
+	appSecret string
+	ttl       time.Duration
+	now       func() time.Time
+	qps       int
+	latency   time.Duration
+
+	mu       sync.Mutex
+	company  Company
+	byUser   map[string][]Record // each user's records sorted by CheckTime
+	dupes    map[int64]bool
+	tokens   map[string]time.Time // token → expiry
+	current  string               // the app's newest token
+	issued   int
+	calls    map[string]int
+	failures map[string][]int
+	hits     map[string][]time.Time
+}
+
+// NewServer starts a fake DingTalk on loopback. Close it when done.
+func NewServer(opts ...Option) *Server {
+	s := &Server{
+		appKey:    DefaultAppKey,
+		appSecret: DefaultAppSecret,
+		ttl:       DefaultTokenTTL,
+		now:       time.Now,
+		company:   Company{CorpID: DefaultCorpID, Depts: []Dept{{ID: RootDept, Name: "总公司"}}},
+		dupes:     map[int64]bool{},
+		tokens:    map[string]time.Time{},
+		calls:     map[string]int{},
+		failures:  map[string][]int{},
+		hits:      map[string][]time.Time{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.index()
+	mux := http.NewServeMux()
+	mux.Handle("/"+APIGetToken, s.route(APIGetToken, http.MethodGet, s.getToken))
+	mux.Handle("/"+APIListRecord, s.route(APIListRecord, http.MethodPost, s.listRecord))
+	mux.Handle("/"+APIListSubDept, s.route(APIListSubDept, http.MethodPost, s.listSubDept))
+	mux.Handle("/"+APIUserList, s.route(APIUserList, http.MethodPost, s.userList))
+	s.ts = httptest.NewServer(mux)
+	return s
+}
+
+// URL is the base URL to configure as the connector's base_url.
+func (s *Server) URL() string { return s.ts.URL }
+
+// Close shuts the server down and blocks until its requests are done.
+func (s *Server) Close() { s.ts.Close() }
+
+// AppKey returns the app key the server accepts.
+func (s *Server) AppKey() string { return s.appKey }
+
+// AppSecret returns the app secret the server accepts.
+func (s *Server) AppSecret() string { return s.appSecret }
+
+// CorpID returns the served company's corp id.
+func (s *Server) CorpID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.company.CorpID
+}
+
+// Company returns a copy of the served company, records added after start
+// included.
+func (s *Server) Company() Company {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.company.clone()
+}
+
+// RecordCount is the number of distinct records the server holds.
+func (s *Server) RecordCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.company.Records)
+}
+
+// Calls returns how many requests reached api, failed ones included.
+func (s *Server) Calls(api string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[api]
+}
+
+// TokensIssued returns how many distinct access tokens gettoken has issued.
+func (s *Server) TokensIssued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.issued
+}
+
+// FailNext makes the next n calls of api fail with errcode: an HTTP status
+// for 500–599, otherwise a platform error inside HTTP 200 (-1 busy, 90018
+// QPS, 40014 token, ...).
+func (s *Server) FailNext(api string, errcode, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := 0; i < n; i++ {
+		s.failures[api] = append(s.failures[api], errcode)
+	}
+}
+
+// RevokeTokens forgets every issued token, so the next call with one gets
+// 40014, as after the app's secret was reset.
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = map[string]time.Time{}
+	s.current = ""
+}
+
+// AddRecords adds punches after start, as late uploads from an offline
+// device arrive. A record with ID 0 gets the next free id.
+func (s *Server) AddRecords(recs ...Record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	maxID := int64(0)
+	for _, r := range s.company.Records {
+		maxID = max(maxID, r.ID)
+	}
+	for _, r := range recs {
+		if r.ID == 0 {
+			maxID++
+			r.ID = maxID
+		}
+		maxID = max(maxID, r.ID)
+		s.company.Records = append(s.company.Records, r)
+	}
+	s.index()
+}
+
+// Duplicate marks n records, spread evenly over the company's records, to
+// be served twice: each is repeated at the end of every listRecord answer
+// that contains it. It returns how many records are marked in total.
+func (s *Server) Duplicate(n int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	total := len(s.company.Records)
+	n = min(n, total)
+	for i := 0; i < n; i++ {
+		s.dupes[s.company.Records[i*total/n].ID] = true
+	}
+	return len(s.dupes)
+}
+
+// Duplicated returns how many records are served twice.
+func (s *Server) Duplicated() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.dupes)
+}
+
+// index rebuilds byUser; the caller holds mu (or owns s).
+func (s *Server) index() {
+	s.byUser = map[string][]Record{}
+	for _, r := range s.company.Records {
+		s.byUser[r.UserID] = append(s.byUser[r.UserID], r)
+	}
+	for _, recs := range s.byUser {
+		sort.Slice(recs, func(i, j int) bool {
+			if !recs[i].CheckTime.Equal(recs[j].CheckTime) {
+				return recs[i].CheckTime.Before(recs[j].CheckTime)
+			}
+			return recs[i].ID < recs[j].ID
+		})
+	}
+}
+
+// route wraps an API handler with what every DingTalk API does first:
+// count, delay, injected failures, the QPS limit and the token check.
+func (s *Server) route(api, method string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.calls[api]++
+		s.mu.Unlock()
+		if s.latency > 0 {
+			t := time.NewTimer(s.latency)
+			select {
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		if r.Method != method {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if code, ok := s.nextFailure(api); ok {
+			if code >= 500 && code <= 599 {
+				http.Error(w, http.StatusText(code), code)
+				return
+			}
+			writeError(w, code, "")
+			return
+		}
+		if s.overQPS(api) {
+			writeError(w, CodeAppQPS, "")
+			return
+		}
+		if api != APIGetToken {
+			if code := s.checkToken(r.URL.Query().Get("access_token")); code != 0 {
+				writeError(w, code, "")
+				return
+			}
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) nextFailure(api string) (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.failures[api]
+	if len(q) == 0 {
+		return 0, false
+	}
+	s.failures[api] = q[1:]
+	return q[0], true
+}
+
+// overQPS applies the per-API limit over a sliding wall-clock second;
+// refused calls do not use up the window.
+func (s *Server) overQPS(api string) bool {
+	if s.qps <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	h := s.hits[api]
+	for len(h) > 0 && now.Sub(h[0]) >= time.Second {
+		h = h[1:]
+	}
+	if len(h) >= s.qps {
+		s.hits[api] = h
+		return true
+	}
+	s.hits[api] = append(h, now)
+	return false
+}
+
+func (s *Server) checkToken(tok string) int {
+	if tok == "" {
+		return CodeMissingToken
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.tokens[tok]
+	switch {
+	case !ok:
+		return CodeInvalidToken
+	case !s.now().Before(exp):
+		return CodeExpiredToken
+	}
+	return 0
+}
+
+// getToken serves GET /gettoken. Within a token's life the same token comes
+// back with its life extended; after expiry a new one is issued.
+func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("appkey") != s.appKey || q.Get("appsecret") != s.appSecret {
+		writeError(w, CodeBadSecret, "")
+		return
+	}
+	s.mu.Lock()
+	now := s.now()
+	if exp, ok := s.tokens[s.current]; !ok || !now.Before(exp) {
+		s.issued++
+		sum := sha256.Sum256([]byte(s.appKey + "/" + strconv.Itoa(s.issued)))
+		s.current = hex.EncodeToString(sum[:16])
+	}
+	s.tokens[s.current] = now.Add(s.ttl)
+	tok := s.current
+	s.mu.Unlock()
+	writeJSON(w, map[string]any{
+		"errcode":      0,
+		"errmsg":       "ok",
+		"access_token": tok,
+		"expires_in":   int(s.ttl / time.Second),
+	})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		// The client went away; nothing useful is left to do.
+		return
+	}
+}
+
+// writeError answers with a platform error inside HTTP 200, as DingTalk
+// does. detail, when set, is appended to the standard message.
+func writeError(w http.ResponseWriter, code int, detail string) {
+	msg := errmsgs[code]
+	if msg == "" {
+		msg = fmt.Sprintf("错误%d", code)
+	}
+	if detail != "" {
+		msg += ": " + detail
+	}
+	writeJSON(w, map[string]any{"errcode": code, "errmsg": msg, "request_id": "fake" + strconv.Itoa(code)})
+}
+
+// decodeBody reads a JSON request body. Unknown fields are ignored, as the
+// platform ignores them.
+func decodeBody(r *http.Request, v any) error {
+	return json.NewDecoder(r.Body).Decode(v)
+}

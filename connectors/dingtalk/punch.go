@@ -1,0 +1,193 @@
+package dingtalk
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// punchRecord is one raw punch of attendance/listRecord (获取打卡详情,
+// platform API reference A2.2). Every field is decoded leniently: the docs
+// type them as strings, the platform's samples send numbers, and an
+// unexpected type must not fail a whole page.
+type punchRecord struct {
+	ID                flexString `json:"id"`
+	UserID            flexString `json:"userId"`
+	CheckType         flexString `json:"checkType"`
+	TimeResult        flexString `json:"timeResult"`
+	LocationResult    flexString `json:"locationResult"`
+	SourceType        flexString `json:"sourceType"`
+	LocationMethod    flexString `json:"locationMethod"`
+	UserCheckTime     flexInt    `json:"userCheckTime"`
+	CheckTime         flexInt    `json:"checkTime"` // the name punch events use; accepted as a fallback
+	BaseCheckTime     flexInt    `json:"baseCheckTime"`
+	PlanCheckTime     flexInt    `json:"planCheckTime"`
+	IsLegal           flexBool   `json:"isLegal"`
+	InvalidRecordType flexString `json:"invalidRecordType"`
+	UserLatitude      flexFloat  `json:"userLatitude"`
+	UserLongitude     flexFloat  `json:"userLongitude"`
+	UserAccuracy      flexFloat  `json:"userAccuracy"`
+	UserAddress       flexString `json:"userAddress"`
+	DeviceID          flexString `json:"deviceId"`
+	DeviceSN          flexString `json:"deviceSN"`
+	UserSSID          flexString `json:"userSsid"`
+	UserMacAddr       flexString `json:"userMacAddr"`
+}
+
+// PunchID is the event id of a DingTalk punch:
+// dingtalk/<corp id>/punch/<user id>-<check time in ms>.
+//
+// It is built from the user and the punch instant rather than the record's
+// id because the attendance_check_record push event carries no record id:
+// a punch that arrives by push and again by pull must get the same id, so
+// that the ledger stores it once.
+func PunchID(corpID, userID string, checkTimeMs int64) string {
+	return Platform + "/" + corpID + "/" + string(mapping.KindPunch) + "/" + userID + "-" + strconv.FormatInt(checkTimeMs, 10)
+}
+
+// event maps r to a punch event. It reports false for a record that names
+// no user or no check time, which no event can represent.
+func (r punchRecord) event(connector, corpID string, received time.Time) (mapping.Event, bool) {
+	ms := int64(r.UserCheckTime)
+	if ms <= 0 {
+		ms = int64(r.CheckTime)
+	}
+	user := string(r.UserID)
+	if ms <= 0 || user == "" {
+		return mapping.Event{}, false
+	}
+	method, methodKnown := punchMethod(string(r.SourceType), string(r.LocationMethod))
+	p := &mapping.Punch{
+		Direction: direction(string(r.CheckType)),
+		Method:    method,
+		Field:     string(r.LocationResult) == "Outside",
+		Address:   string(r.UserAddress),
+		DeviceID:  string(r.DeviceID),
+		WifiBSSID: string(r.UserMacAddr),
+		WifiSSID:  string(r.UserSSID),
+	}
+	if p.DeviceID == "" {
+		p.DeviceID = string(r.DeviceSN)
+	}
+	if r.UserLatitude.Set && r.UserLongitude.Set {
+		lat, lng := r.UserLatitude.V, r.UserLongitude.V
+		p.Lat, p.Lng = &lat, &lng
+	}
+	if r.UserAccuracy.Set {
+		acc := r.UserAccuracy.V
+		p.AccuracyM = &acc
+	}
+	if base := int64(r.BaseCheckTime); base > 0 {
+		t := time.UnixMilli(base).In(shanghai)
+		p.ScheduledAt = &t
+	} else if plan := int64(r.PlanCheckTime); plan > 0 {
+		t := time.UnixMilli(plan).In(shanghai)
+		p.ScheduledAt = &t
+	}
+	p.PlatformResult, p.Anomalies = results(string(r.TimeResult), string(r.LocationResult))
+	if !methodKnown {
+		p.Anomalies = append(p.Anomalies, "unknown_source_type:"+string(r.SourceType))
+	}
+	switch {
+	case r.InvalidRecordType != "":
+		// Flagged records (需要二次确认, security) are kept, never dropped:
+		// HR decides what an invalid punch means, not the bridge.
+		p.Anomalies = append(p.Anomalies, "invalid_record:"+strings.ToLower(string(r.InvalidRecordType)))
+	case r.IsLegal.Set && !r.IsLegal.V && (p.PlatformResult == "" || p.PlatformResult == "normal"):
+		// isLegal is N whenever a result is not Normal; it only says
+		// something new when the results do not explain it.
+		p.Anomalies = append(p.Anomalies, "not_legal")
+	}
+	return mapping.Event{
+		Schema:     mapping.EventSchema,
+		ID:         PunchID(corpID, user, ms),
+		Kind:       mapping.KindPunch,
+		Platform:   Platform,
+		Connector:  connector,
+		Tenant:     corpID,
+		UserID:     user,
+		Time:       time.UnixMilli(ms).In(shanghai),
+		ReceivedAt: received,
+		Via:        mapping.ViaPull,
+		Punch:      p,
+	}, true
+}
+
+// direction maps checkType: OnDuty 上班 is in, OffDuty 下班 is out.
+func direction(checkType string) mapping.Direction {
+	switch checkType {
+	case "OnDuty":
+		return mapping.DirIn
+	case "OffDuty":
+		return mapping.DirOut
+	}
+	return mapping.DirUnknown
+}
+
+// punchMethod maps sourceType (and, for phone punches, locationMethod) to
+// a punch method; known is false for a source type the docs do not list.
+func punchMethod(source, locationMethod string) (method string, known bool) {
+	switch source {
+	case "ATM", "DING_ATM": // attendance machine (fingerprint/face), Bluetooth machine
+		return mapping.MethodDevice, true
+	case "BEACON":
+		return mapping.MethodBeacon, true
+	case "USER":
+		if strings.EqualFold(locationMethod, "WIFI") {
+			return mapping.MethodWifi, true
+		}
+		return mapping.MethodApp, true
+	case "APPROVE": // produced by an approval, e.g. an approved 补卡
+		return mapping.MethodMakeup, true
+	case "BOSS", "SYSTEM", "AUTO_CHECK": // admin change, attendance system, auto punch
+		return mapping.MethodSystem, true
+	}
+	return mapping.MethodApp, false
+}
+
+var (
+	timeResults = map[string]string{
+		"Normal": "normal", "Late": "late", "SeriousLate": "serious_late",
+		"Early": "early", "Absenteeism": "absent", "NotSigned": "not_signed",
+	}
+	locationResults = map[string]string{
+		"Normal": "normal", "Outside": "outside", "NotSigned": "not_signed",
+	}
+)
+
+// results normalizes timeResult and locationResult into the platform
+// verdict: the first of them that is not normal, the other one (if also
+// not normal) becoming an anomaly; "normal" when both are normal; empty
+// when the record has neither (invalid records carry none). Values the
+// docs do not list become anomalies.
+func results(timeResult, locationResult string) (verdict string, anomalies []string) {
+	var bad []string
+	normal := false
+	for _, r := range []struct{ raw, norm, kind string }{
+		{timeResult, timeResults[timeResult], "time"},
+		{locationResult, locationResults[locationResult], "location"},
+	} {
+		switch {
+		case r.raw == "":
+		case r.norm == "":
+			anomalies = append(anomalies, "unknown_"+r.kind+"_result:"+r.raw)
+		case r.norm == "normal":
+			normal = true
+		case len(bad) == 0 || bad[0] != r.norm:
+			bad = append(bad, r.norm)
+		}
+	}
+	switch {
+	case len(bad) > 0:
+		verdict = bad[0]
+		anomalies = append(bad[1:], anomalies...)
+	case normal:
+		verdict = "normal"
+	}
+	if len(anomalies) == 0 {
+		anomalies = nil
+	}
+	return verdict, anomalies
+}

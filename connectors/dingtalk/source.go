@@ -1,0 +1,213 @@
+package dingtalk
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// Platform is the platform name in events, token keys and the registry.
+const Platform = "dingtalk"
+
+// Limits of attendance/listRecord (platform API reference A2.2).
+const (
+	maxUsersPerCall = 50
+	maxSpan         = 7 * 24 * time.Hour
+)
+
+// shanghai is the platform's time zone, in which listRecord reads its
+// dates. China has kept UTC+8 without daylight saving time since 1991, so a
+// fixed zone is exact and needs no tzdata on the host.
+var shanghai = time.FixedZone("CST", 8*60*60)
+
+const dateTimeLayout = "2006-01-02 15:04:05"
+
+var (
+	_ connectors.Source    = (*Connector)(nil)
+	_ connectors.Directory = (*Connector)(nil)
+)
+
+// Connector pulls punches and the user directory of one DingTalk
+// organization through one internal app. It is safe for concurrent use.
+type Connector struct {
+	name   string
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	client *client
+}
+
+// Name is the instance name from the config.
+func (c *Connector) Name() string { return c.name }
+
+// Platform is "dingtalk".
+func (c *Connector) Platform() string { return Platform }
+
+// Tenant is the organization's corp id.
+func (c *Connector) Tenant() string { return c.cfg.CorpID }
+
+// Stats returns a copy of the request counters since the connector was
+// built.
+func (c *Connector) Stats() Stats { return c.client.snapshot() }
+
+// Pull emits every punch of the window [w.From, w.To) through
+// attendance/listRecord, one batch per API answer.
+//
+// The users are cfg.Users, or the whole directory when that is empty. The
+// window is cut into spans of at most 7 days (the first starting at w.From
+// exactly, the last ending at w.To exactly) and the users into groups of at
+// most 50, so a window costs ceil(users/50) × ceil(span/7 days) calls. The
+// platform reads dates as whole seconds with both ends included, so spans
+// start and end on whole seconds (a window with fractions of a second is
+// widened to the enclosing seconds) and each answer is trimmed to its span
+// and to the window: adjacent spans never lose or repeat a punch.
+func (c *Connector) Pull(ctx context.Context, w connectors.Window, emit connectors.EmitFunc) (connectors.PullStats, error) {
+	cc := &callCounter{}
+	ctx = withCounter(ctx, cc)
+	st, err := c.pull(ctx, w, emit)
+	st.APICalls = cc.snapshot()
+	return st, err
+}
+
+func (c *Connector) pull(ctx context.Context, w connectors.Window, emit connectors.EmitFunc) (connectors.PullStats, error) {
+	var st connectors.PullStats
+	if !w.From.Before(w.To) {
+		return st, fmt.Errorf("dingtalk: pull: window from %s must be before to %s",
+			w.From.Format(time.RFC3339), w.To.Format(time.RFC3339))
+	}
+	users, err := c.pullUsers(ctx)
+	if err != nil {
+		return st, err
+	}
+	received := c.now()
+	skipped := 0
+	outer := connectors.Window{From: w.From.Truncate(time.Second), To: ceilSecond(w.To)}
+	for _, span := range splitWindow(outer, maxSpan) {
+		keep := connectors.Window{From: later(span.From, w.From), To: earlier(span.To, w.To)}
+		for _, group := range chunk(users, maxUsersPerCall) {
+			recs, err := c.listRecord(ctx, group, span)
+			if err != nil {
+				return st, err
+			}
+			events := make([]mapping.Event, 0, len(recs))
+			for _, r := range recs {
+				ev, ok := r.event(c.name, c.cfg.CorpID, received)
+				if !ok {
+					skipped++
+					continue
+				}
+				if ev.Time.Before(keep.From) || !ev.Time.Before(keep.To) {
+					continue // the neighbouring span or window fetches it
+				}
+				events = append(events, ev)
+			}
+			if len(events) == 0 {
+				continue
+			}
+			if err := emit(ctx, events); err != nil {
+				return st, fmt.Errorf("dingtalk: emit %d events: %w", len(events), err)
+			}
+			st.Events += len(events)
+		}
+	}
+	if skipped > 0 {
+		c.log.Warn("records without a check time skipped", "count", skipped)
+	}
+	return st, nil
+}
+
+// pullUsers returns the user ids a pull covers.
+func (c *Connector) pullUsers(ctx context.Context) ([]string, error) {
+	if len(c.cfg.Users) > 0 {
+		return c.cfg.Users, nil
+	}
+	dir, err := c.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dingtalk: list users to pull: %w", err)
+	}
+	ids := make([]string, len(dir))
+	for i, u := range dir {
+		ids[i] = u.UserID
+	}
+	return ids, nil
+}
+
+type listRecordRequest struct {
+	UserIDs       []string `json:"userIds"`
+	CheckDateFrom string   `json:"checkDateFrom"`
+	CheckDateTo   string   `json:"checkDateTo"`
+	IsI18n        bool     `json:"isI18n"`
+}
+
+type listRecordResponse struct {
+	RecordResult []punchRecord `json:"recordresult"`
+}
+
+// listRecord fetches the punches of up to 50 users in a span of whole
+// seconds of at most 7 days, both ends included, as the platform reads it.
+func (c *Connector) listRecord(ctx context.Context, users []string, span connectors.Window) ([]punchRecord, error) {
+	req := listRecordRequest{
+		UserIDs:       users,
+		CheckDateFrom: span.From.In(shanghai).Format(dateTimeLayout),
+		CheckDateTo:   span.To.In(shanghai).Format(dateTimeLayout),
+		IsI18n:        false, // true makes a domestic organization's answer empty
+	}
+	var resp listRecordResponse
+	if err := c.client.call(ctx, apiListRecord, req, &resp); err != nil {
+		return nil, fmt.Errorf("dingtalk: list punches of %d users from %s to %s: %w",
+			len(users), req.CheckDateFrom, req.CheckDateTo, err)
+	}
+	c.log.Debug("punches listed", "users", len(users), "from", req.CheckDateFrom, "to", req.CheckDateTo, "records", len(resp.RecordResult))
+	return resp.RecordResult, nil
+}
+
+// splitWindow cuts w into consecutive spans of at most size.
+func splitWindow(w connectors.Window, size time.Duration) []connectors.Window {
+	var spans []connectors.Window
+	for from := w.From; from.Before(w.To); from = from.Add(size) {
+		to := from.Add(size)
+		if to.After(w.To) {
+			to = w.To
+		}
+		spans = append(spans, connectors.Window{From: from, To: to})
+	}
+	return spans
+}
+
+func ceilSecond(t time.Time) time.Time {
+	if f := t.Truncate(time.Second); f.Before(t) {
+		return f.Add(time.Second)
+	}
+	return t
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// chunk cuts ids into groups of at most n.
+func chunk(ids []string, n int) [][]string {
+	var out [][]string
+	for len(ids) > n {
+		out = append(out, ids[:n:n])
+		ids = ids[n:]
+	}
+	if len(ids) > 0 {
+		out = append(out, ids)
+	}
+	return out
+}

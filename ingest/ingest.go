@@ -1,0 +1,203 @@
+// Package ingest is the one path every event takes into the ledger, whether
+// it was pulled or pushed by a webhook: validate, map the platform user to
+// an employee, store (de-duplicated by the ledger's own key), keep what
+// fails validation as rejected, and mark the employee-days the stored events
+// touch as dirty so that reconciliation recomputes them.
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// Calendar tells which days an event can affect. reconcile.Engine
+// implements it.
+type Calendar interface {
+	// DatesFor lists the dates whose shift occurrences may contain instant t.
+	DatesFor(employeeID string, t time.Time) []string
+	// DatesBetween lists the dates whose occurrences overlap [start, end].
+	DatesBetween(employeeID string, start, end time.Time) []string
+}
+
+// Counts is what ingestion did with the events it was given.
+type Counts struct {
+	Received    int `json:"received"`
+	Stored      int `json:"stored"`
+	Revisions   int `json:"revisions"`
+	Duplicates  int `json:"duplicates"`
+	Rejected    int `json:"rejected"`
+	Quarantined int `json:"quarantined"`
+}
+
+// Add merges o into c.
+func (c *Counts) Add(o Counts) {
+	c.Received += o.Received
+	c.Stored += o.Stored
+	c.Revisions += o.Revisions
+	c.Duplicates += o.Duplicates
+	c.Rejected += o.Rejected
+	c.Quarantined += o.Quarantined
+}
+
+// Ingester stores events. It is safe for concurrent use.
+type Ingester struct {
+	ledger   ledger.Ledger
+	ids      *mapping.Identities
+	calendar Calendar
+	log      *slog.Logger
+
+	mu    sync.Mutex
+	total Counts
+}
+
+// New returns an Ingester writing to l, mapping users with ids and marking
+// dirty days with cal.
+func New(l ledger.Ledger, ids *mapping.Identities, cal Calendar, log *slog.Logger) *Ingester {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Ingester{ledger: l, ids: ids, calendar: cal, log: log}
+}
+
+// Ingest validates and stores events. Events that fail validation are stored
+// as rejected with their reasons and counted, not returned as an error: an
+// error means the ledger could not be written, and the caller must not
+// acknowledge the events (a webhook answers 5xx, a pull fails its run).
+func (in *Ingester) Ingest(ctx context.Context, events []mapping.Event) (Counts, error) {
+	c := Counts{Received: len(events)}
+	valid := make([]mapping.Event, 0, len(events))
+	var rejected []ledger.Rejection
+	for _, e := range events {
+		in.ids.Apply(&e)
+		if err := mapping.Validate(e); err != nil {
+			raw, _ := json.Marshal(e)
+			rejected = append(rejected, ledger.Rejection{ID: e.ID, Connector: e.Connector, Reason: err.Error(), Raw: raw, ReceivedAt: e.ReceivedAt})
+			continue
+		}
+		valid = append(valid, e)
+	}
+	if len(rejected) > 0 {
+		if err := in.ledger.Reject(ctx, rejected); err != nil {
+			return c, fmt.Errorf("ingest: store %d rejected events: %w", len(rejected), err)
+		}
+		c.Rejected = len(rejected)
+		in.log.Warn("events rejected", "count", len(rejected), "first_reason", rejected[0].Reason)
+	}
+	if len(valid) > 0 {
+		res, err := in.ledger.Append(ctx, valid)
+		if err != nil {
+			return c, fmt.Errorf("ingest: append %d events: %w", len(valid), err)
+		}
+		c.Stored, c.Revisions, c.Duplicates, c.Quarantined = res.Stored, res.Revisions, res.Duplicates, res.Quarantined
+		if err := in.markDirty(ctx, res.Changed); err != nil {
+			return c, err
+		}
+	}
+	in.mu.Lock()
+	in.total.Add(c)
+	in.mu.Unlock()
+	return c, nil
+}
+
+// Emit adapts Ingest to connectors.EmitFunc's shape.
+func (in *Ingester) Emit(ctx context.Context, events []mapping.Event) error {
+	_, err := in.Ingest(ctx, events)
+	return err
+}
+
+// Totals returns the counts of every Ingest call so far.
+func (in *Ingester) Totals() Counts {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.total
+}
+
+// Remap gives the quarantined events of a platform user the employee id the
+// identity table now holds, and marks their days dirty. It returns how many
+// events left quarantine.
+func (in *Ingester) Remap(ctx context.Context, platform, tenant, userID string) (int, error) {
+	emp, ok := in.ids.Lookup(platform, tenant, userID)
+	if !ok {
+		return 0, nil
+	}
+	events, err := in.ledger.Remap(ctx, platform, tenant, userID, emp)
+	if err != nil {
+		return 0, fmt.Errorf("ingest: remap %s/%s/%s: %w", platform, tenant, userID, err)
+	}
+	return len(events), in.markDirty(ctx, events)
+}
+
+// RemapQuarantined re-maps every quarantined user that the identity table
+// now knows. It returns how many events left quarantine.
+func (in *Ingester) RemapQuarantined(ctx context.Context) (int, error) {
+	q, err := in.ledger.Quarantined(ctx, 0)
+	if err != nil {
+		return 0, fmt.Errorf("ingest: list quarantined events: %w", err)
+	}
+	type user struct{ platform, tenant, id string }
+	seen := map[user]bool{}
+	total := 0
+	for _, e := range q {
+		u := user{e.Platform, e.Tenant, e.UserID}
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		n, err := in.Remap(ctx, u.platform, u.tenant, u.id)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func (in *Ingester) markDirty(ctx context.Context, events []mapping.Event) error {
+	days := DirtyDays(in.calendar, events)
+	if len(days) == 0 {
+		return nil
+	}
+	if err := in.ledger.MarkDirty(ctx, days); err != nil {
+		return fmt.Errorf("ingest: mark %d days dirty: %w", len(days), err)
+	}
+	return nil
+}
+
+// DirtyDays lists, without duplicates and sorted, the employee-days that
+// events can affect.
+func DirtyDays(cal Calendar, events []mapping.Event) []mapping.EmployeeDay {
+	set := map[mapping.EmployeeDay]bool{}
+	for _, e := range events {
+		if e.EmployeeID == "" {
+			continue
+		}
+		var dates []string
+		if e.Approval != nil {
+			dates = cal.DatesBetween(e.EmployeeID, e.Approval.Start, e.Approval.End)
+		} else {
+			dates = cal.DatesFor(e.EmployeeID, e.Time)
+		}
+		for _, d := range dates {
+			set[mapping.EmployeeDay{EmployeeID: e.EmployeeID, Date: d}] = true
+		}
+	}
+	out := make([]mapping.EmployeeDay, 0, len(set))
+	for d := range set {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].EmployeeID != out[j].EmployeeID {
+			return out[i].EmployeeID < out[j].EmployeeID
+		}
+		return out[i].Date < out[j].Date
+	})
+	return out
+}

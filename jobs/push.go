@@ -1,0 +1,144 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/ledger"
+)
+
+// PushOptions tunes delivery from the outbox.
+type PushOptions struct {
+	// Workers is how many deliveries run at once per sink (default 4).
+	Workers int
+	// MaxAttempts is how many failed attempts move an entry to the
+	// dead-letter queue (default 5).
+	MaxAttempts int
+	// Backoff gives the wait before attempt n+1 after n failures; default
+	// exponential from 30 s, capped at 1 h, with ±20 % jitter.
+	Backoff func(failures int) time.Duration
+	// Batch is how many due entries are read at once (default 200).
+	Batch int
+}
+
+func (o PushOptions) withDefaults() PushOptions {
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.Backoff == nil {
+		o.Backoff = DefaultBackoff
+	}
+	if o.Batch <= 0 {
+		o.Batch = 200
+	}
+	return o
+}
+
+// DefaultBackoff is exponential from 30 s, capped at 1 h, with ±20 % jitter
+// so that replicas retrying the same sink spread out.
+func DefaultBackoff(failures int) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < failures && d < time.Hour; i++ {
+		d *= 2
+	}
+	d = min(d, time.Hour)
+	jitter := time.Duration(rand.Int64N(int64(d)/5*2+1)) - d/5
+	return d + jitter
+}
+
+// push delivers every due outbox entry of every sink.
+func (s *Sync) push(ctx context.Context, now time.Time, rep *Report) error {
+	opts := s.Push.withDefaults()
+	var errs []error
+	for _, sink := range s.Sinks {
+		for {
+			due, err := s.Ledger.Due(ctx, sink.Name(), now, opts.Batch)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("sync: list due deliveries of %s: %w", sink.Name(), err))
+				break
+			}
+			if len(due) == 0 {
+				break
+			}
+			if err := s.deliverAll(ctx, sink, due, now, opts, rep); err != nil {
+				errs = append(errs, err)
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// deliverAll sends entries with a bounded worker pool and records each
+// outcome in the ledger.
+func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledger.OutboxEntry, now time.Time, opts PushOptions, rep *Report) error {
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		next     = make(chan ledger.OutboxEntry)
+	)
+	record := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	for range opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for e := range next {
+				d := connectors.Delivery{Record: e.Record, IdempotencyKey: connectors.IdempotencyKey(sink.Name(), e.Record)}
+				err := sink.Deliver(ctx, d)
+				if err == nil {
+					if err := s.Ledger.MarkDelivered(ctx, e.ID, now); err != nil {
+						record(fmt.Errorf("sync: record delivery %d to %s: %w", e.ID, sink.Name(), err))
+						continue
+					}
+					mu.Lock()
+					rep.RecordsPushed++
+					mu.Unlock()
+					continue
+				}
+				dead := e.Attempts+1 >= opts.MaxAttempts || errors.Is(err, connectors.ErrPermanent)
+				if merr := s.Ledger.MarkFailed(ctx, e.ID, err.Error(), now.Add(opts.Backoff(e.Attempts+1)), dead); merr != nil {
+					record(fmt.Errorf("sync: record failed delivery %d to %s: %w", e.ID, sink.Name(), merr))
+					continue
+				}
+				mu.Lock()
+				rep.PushFailures++
+				if dead {
+					rep.DeadLettered++
+				}
+				mu.Unlock()
+				s.logger().Warn("delivery failed", "sink", sink.Name(), "employee_id", e.Record.EmployeeID,
+					"date", e.Record.Date, "version", e.Record.Version, "attempt", e.Attempts+1, "dead", dead, "err", err)
+			}
+		}()
+	}
+	for _, e := range due {
+		select {
+		case next <- e:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}

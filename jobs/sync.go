@@ -1,0 +1,201 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/ingest"
+	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// Engine computes day records; reconcile.Engine implements it.
+type Engine interface {
+	ingest.Calendar
+	Employee(employeeID string, events []mapping.Event, from, to string, watermark time.Time) ([]mapping.DayRecord, error)
+	EventSpan(from, to string) (start, end time.Time)
+	Location() *time.Location
+}
+
+// Sync is the pull → reconcile → push job.
+type Sync struct {
+	Name        string
+	Sources     []connectors.Source
+	Directories []connectors.Directory
+	// IdentityField is the directory field that holds the employee id:
+	// job_number, mobile, email, user_id or attr:<name>.
+	IdentityField string
+	Sinks         []connectors.Sink
+	Ledger        ledger.Ledger
+	Ingester      *ingest.Ingester
+	Identities    *mapping.Identities
+	Engine        Engine
+	// Lookback is re-pulled before each checkpoint, because devices upload
+	// offline punches up to 72 hours late and make-ups are approved later.
+	Lookback time.Duration
+	// Push tunes delivery.
+	Push PushOptions
+	Log  *slog.Logger
+}
+
+// Report is what one run did. Its JSON names are the demo's summary fields.
+type Report struct {
+	Job            string         `json:"job"`
+	EventsPulled   int            `json:"events_pulled"`
+	EventsStored   int            `json:"events_stored"`
+	Revisions      int            `json:"revisions"`
+	Duplicates     int            `json:"duplicates"`
+	Rejected       int            `json:"rejected"`
+	Quarantined    int            `json:"quarantined"`
+	Remapped       int            `json:"remapped"`
+	DaysReconciled int            `json:"days_reconciled"`
+	DaysChanged    int            `json:"days_changed"`
+	RecordsPushed  int            `json:"records_pushed"`
+	PushFailures   int            `json:"push_failures"`
+	DeadLettered   int            `json:"dead_lettered"`
+	APICalls       int            `json:"api_calls"`
+	APICallsByAPI  map[string]int `json:"api_calls_by_api,omitempty"`
+	Watermark      time.Time      `json:"watermark"`
+}
+
+// Run executes the job once as of now. A source that fails does not stop
+// the others, but its checkpoint stays put (so the next run re-pulls its
+// window) and Run returns its error after pushing what could be pushed.
+func (s *Sync) Run(ctx context.Context, now time.Time) (Report, error) {
+	rep := Report{Job: s.Name, APICallsByAPI: map[string]int{}}
+	log := s.logger()
+	var errs []error
+
+	if err := s.refreshIdentities(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	n, err := s.Ingester.RemapQuarantined(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	rep.Remapped = n
+
+	for _, src := range s.Sources {
+		if err := s.pull(ctx, src, now, &rep); err != nil {
+			log.Error("pull failed", "connector", src.Name(), "err", err)
+			errs = append(errs, err)
+		}
+	}
+
+	wm, err := s.watermark(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	rep.Watermark = wm
+	if !wm.IsZero() {
+		if err := s.reconcile(ctx, now, wm, &rep); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.push(ctx, now, &rep); err != nil {
+		errs = append(errs, err)
+	}
+	log.Info("job finished", "job", s.Name, "events_pulled", rep.EventsPulled, "events_stored", rep.EventsStored,
+		"days_changed", rep.DaysChanged, "records_pushed", rep.RecordsPushed, "push_failures", rep.PushFailures)
+	return rep, errors.Join(errs...)
+}
+
+func (s *Sync) logger() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+// pull fetches one source's window [checkpoint − lookback, now) and moves
+// its checkpoint to now when the whole window was stored.
+func (s *Sync) pull(ctx context.Context, src connectors.Source, now time.Time, rep *Report) error {
+	from := now.Add(-s.Lookback)
+	if cp, ok, err := s.Ledger.Checkpoint(ctx, src.Name()); err != nil {
+		return fmt.Errorf("sync: read checkpoint of %s: %w", src.Name(), err)
+	} else if ok && cp.Add(-s.Lookback).Before(from) {
+		from = cp.Add(-s.Lookback)
+	}
+	var counts ingest.Counts
+	stats, err := src.Pull(ctx, connectors.Window{From: from, To: now}, func(ctx context.Context, events []mapping.Event) error {
+		c, err := s.Ingester.Ingest(ctx, events)
+		counts.Add(c)
+		return err
+	})
+	rep.EventsPulled += stats.Events
+	for api, n := range stats.APICalls {
+		rep.APICalls += n
+		rep.APICallsByAPI[api] += n
+	}
+	rep.EventsStored += counts.Stored
+	rep.Revisions += counts.Revisions
+	rep.Duplicates += counts.Duplicates
+	rep.Rejected += counts.Rejected
+	rep.Quarantined += counts.Quarantined
+	if err != nil {
+		return fmt.Errorf("sync: pull %s from %s to %s: %w", src.Name(), from.Format(time.RFC3339), now.Format(time.RFC3339), err)
+	}
+	if err := s.Ledger.SetCheckpoint(ctx, src.Name(), now); err != nil {
+		return fmt.Errorf("sync: save checkpoint of %s: %w", src.Name(), err)
+	}
+	return nil
+}
+
+// watermark is the time up to which every source is known to be complete:
+// the oldest checkpoint among them. Zero when a source has never completed
+// a pull, because then no day can be final.
+func (s *Sync) watermark(ctx context.Context) (time.Time, error) {
+	var wm time.Time
+	for i, src := range s.Sources {
+		cp, ok, err := s.Ledger.Checkpoint(ctx, src.Name())
+		if err != nil {
+			return time.Time{}, fmt.Errorf("sync: read checkpoint of %s: %w", src.Name(), err)
+		}
+		if !ok {
+			return time.Time{}, nil
+		}
+		if i == 0 || cp.Before(wm) {
+			wm = cp
+		}
+	}
+	return wm, nil
+}
+
+// refreshIdentities reloads the identity table from every directory.
+func (s *Sync) refreshIdentities(ctx context.Context) error {
+	var errs []error
+	for _, d := range s.Directories {
+		users, err := d.Users(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sync: list users of %s: %w", d.Name(), err))
+			continue
+		}
+		for _, u := range users {
+			s.Identities.Set(d.Platform(), d.Tenant(), u.UserID, IdentityValue(u, s.IdentityField))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// IdentityValue returns the directory field that holds a user's employee
+// id: job_number (the default), mobile, email, user_id or attr:<name>.
+func IdentityValue(u connectors.User, field string) string {
+	switch field {
+	case "", "job_number":
+		return u.JobNumber
+	case "mobile":
+		return u.Mobile
+	case "email":
+		return u.Email
+	case "user_id":
+		return u.UserID
+	}
+	if len(field) > 5 && field[:5] == "attr:" {
+		return u.Attrs[field[5:]]
+	}
+	return ""
+}

@@ -1,0 +1,135 @@
+// Package ledger is Punchbridge's durable state: every event revision,
+// rejected and quarantined events with their reasons, day records with their
+// version history, dirty employee-days awaiting reconciliation, checkpoints
+// per connector, and the outbox and delivery log per sink.
+//
+// The ledger is the source of truth. Redis may speed up de-duplication, but
+// the ledger's own unique key (event id + fingerprint) is what guarantees
+// that a second copy of an event is never stored twice.
+package ledger
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// ErrNotFound is returned when a requested record does not exist.
+var ErrNotFound = errors.New("ledger: not found")
+
+// AppendResult reports what happened to a batch of events.
+type AppendResult struct {
+	Stored      int // new ids
+	Revisions   int // known ids with new content
+	Duplicates  int // exact copies of a stored revision
+	Quarantined int // of Stored+Revisions, events without an employee id
+	// Changed lists the events that were stored (new or revised) and have an
+	// employee id: the ones whose days need recomputation.
+	Changed []mapping.Event
+}
+
+// Rejection is an event that failed validation, kept with its reason.
+type Rejection struct {
+	ID         string    // event id if it could be read, else ""
+	Connector  string    // the connector that produced it
+	Reason     string    // the validation error, naming field and value
+	Raw        []byte    // the event (or payload) as received
+	ReceivedAt time.Time // when it arrived
+}
+
+// DeliveryState is the state of an outbox entry.
+type DeliveryState string
+
+// Outbox states.
+const (
+	DeliveryPending   DeliveryState = "pending"
+	DeliveryDelivered DeliveryState = "delivered"
+	DeliveryDead      DeliveryState = "dead"
+)
+
+// OutboxEntry is one day-record version waiting for (or done with) delivery
+// to one sink.
+type OutboxEntry struct {
+	ID        int64
+	Sink      string
+	Record    mapping.DayRecord
+	State     DeliveryState
+	Attempts  int
+	LastError string
+	NextAt    time.Time // earliest time of the next attempt
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Ledger is the durable store. Implementations are safe for concurrent use.
+type Ledger interface {
+	// Append stores validated events. Each event is keyed by (id,
+	// fingerprint): an exact copy is a duplicate, a known id with a new
+	// fingerprint a revision. Events with an empty EmployeeID are kept in
+	// quarantine (stored, counted, never reconciled) until Remap assigns one.
+	Append(ctx context.Context, events []mapping.Event) (AppendResult, error)
+	// Reject stores events that failed validation, with their reasons.
+	Reject(ctx context.Context, rs []Rejection) error
+	// Rejections lists rejected events received at or after since.
+	Rejections(ctx context.Context, since time.Time, limit int) ([]Rejection, error)
+	// Quarantined lists the latest revision of events that have no
+	// employee id yet.
+	Quarantined(ctx context.Context, limit int) ([]mapping.Event, error)
+	// Remap assigns employeeID to the quarantined events of (platform,
+	// tenant, userID) and returns them.
+	Remap(ctx context.Context, platform, tenant, userID, employeeID string) ([]mapping.Event, error)
+
+	// Events returns the latest revision of every event of the employee
+	// whose time lies in [from, to), ordered by time then id. Approvals are
+	// also returned when their [start, end] overlaps the range.
+	Events(ctx context.Context, employeeID string, from, to time.Time) ([]mapping.Event, error)
+	// Employees lists every employee id that has at least one event.
+	Employees(ctx context.Context) ([]string, error)
+
+	// MarkDirty records employee-days that need recomputation.
+	MarkDirty(ctx context.Context, days []mapping.EmployeeDay) error
+	// DirtyDays lists the employee-days waiting for recomputation.
+	DirtyDays(ctx context.Context) ([]mapping.EmployeeDay, error)
+	// ClearDirty removes employee-days once they are recomputed.
+	ClearDirty(ctx context.Context, days []mapping.EmployeeDay) error
+
+	// PutDay stores a computed day record. If its content equals the latest
+	// version's, nothing changes and that version is returned with
+	// changed=false; otherwise it is stored as version latest+1 (1 for a new
+	// day) and returned with changed=true. Earlier versions are kept.
+	PutDay(ctx context.Context, rec mapping.DayRecord) (stored mapping.DayRecord, changed bool, err error)
+	// Day returns the latest version of a day record, or ErrNotFound.
+	Day(ctx context.Context, key mapping.DayKey) (mapping.DayRecord, error)
+	// DayHistory returns every version of a day record, oldest first.
+	DayHistory(ctx context.Context, key mapping.DayKey) ([]mapping.DayRecord, error)
+	// Days lists the latest version of the employee's day records with date
+	// in [from, to] (YYYY-MM-DD, inclusive); an empty employeeID means all.
+	Days(ctx context.Context, employeeID, from, to string) ([]mapping.DayRecord, error)
+
+	// Checkpoint returns how far the connector has pulled successfully.
+	Checkpoint(ctx context.Context, connector string) (t time.Time, ok bool, err error)
+	// SetCheckpoint records a successful pull up to t.
+	SetCheckpoint(ctx context.Context, connector string, t time.Time) error
+
+	// Enqueue adds a day-record version to the sink's outbox. Enqueueing the
+	// same (sink, key, version) twice is a no-op.
+	Enqueue(ctx context.Context, sink string, rec mapping.DayRecord) error
+	// Due lists up to limit pending outbox entries of the sink whose NextAt
+	// is at or before now, oldest first.
+	Due(ctx context.Context, sink string, now time.Time, limit int) ([]OutboxEntry, error)
+	// MarkDelivered records that the sink acknowledged the entry; it is
+	// written to the delivery log with the time.
+	MarkDelivered(ctx context.Context, id int64, at time.Time) error
+	// MarkFailed records a failed attempt; next is the time of the next
+	// attempt, and dead moves the entry to the dead-letter queue.
+	MarkFailed(ctx context.Context, id int64, errMsg string, next time.Time, dead bool) error
+	// Delivered reports whether (sink, key, version) is in the delivery log.
+	Delivered(ctx context.Context, sink string, key mapping.DayKey, version int) (bool, error)
+	// Outbox lists entries of a sink in a state ("" sink means every sink).
+	Outbox(ctx context.Context, sink string, state DeliveryState, limit int) ([]OutboxEntry, error)
+
+	// Close releases the ledger's resources.
+	Close() error
+}

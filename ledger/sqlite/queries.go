@@ -1,0 +1,186 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// Events returns the latest revisions of the employee's events in [from,
+// to), and the approvals whose [start, end] overlaps it. Times compare at
+// millisecond precision.
+func (l *Ledger) Events(ctx context.Context, employeeID string, from, to time.Time) ([]mapping.Event, error) {
+	const q = `SELECT body FROM events
+		WHERE latest = 1 AND employee_id = ?
+		  AND ((time_ms >= ? AND time_ms < ?) OR (start_ms < ? AND end_ms >= ?))
+		ORDER BY time_ms, id`
+	f, t := from.UnixMilli(), to.UnixMilli()
+	events, err := l.queryEvents(ctx, q, employeeID, f, t, t, f)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite ledger: events of %s: %w", employeeID, err)
+	}
+	return events, nil
+}
+
+// Quarantined lists the latest revisions without an employee id, ordered
+// by time then id; a limit of 0 or less means all.
+func (l *Ledger) Quarantined(ctx context.Context, limit int) ([]mapping.Event, error) {
+	const q = `SELECT body FROM events WHERE latest = 1 AND employee_id = ''
+		ORDER BY time_ms, id LIMIT ?`
+	events, err := l.queryEvents(ctx, q, limitArg(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite ledger: quarantined events: %w", err)
+	}
+	return events, nil
+}
+
+func (l *Ledger) queryEvents(ctx context.Context, q string, args ...any) ([]mapping.Event, error) {
+	rows, err := l.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var events []mapping.Event
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var e mapping.Event
+		if err := json.Unmarshal(body, &e); err != nil {
+			return nil, fmt.Errorf("decode stored event: %w", err)
+		}
+		events = append(events, e)
+	}
+	return events, rows.Err()
+}
+
+// Employees lists, sorted, every employee id that the latest revision of an
+// event carries.
+func (l *Ledger) Employees(ctx context.Context) ([]string, error) {
+	rows, err := l.r.QueryContext(ctx, `SELECT DISTINCT employee_id FROM events
+		WHERE latest = 1 AND employee_id != '' ORDER BY employee_id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite ledger: employees: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite ledger: employees: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite ledger: employees: %w", err)
+	}
+	return ids, nil
+}
+
+// Remap gives every quarantined revision of the user's events the employee
+// id, and returns the latest revisions among them ordered by time then id.
+func (l *Ledger) Remap(ctx context.Context, platform, tenant, userID, employeeID string) ([]mapping.Event, error) {
+	if employeeID == "" {
+		return nil, fmt.Errorf("sqlite ledger: remap %s/%s/%s: employee id is empty; give the HR employee id to assign", platform, tenant, userID)
+	}
+	var out []mapping.Event
+	err := l.write(ctx, func(tx *sql.Tx) error {
+		out = nil
+		rows, err := tx.QueryContext(ctx, `SELECT seq, body, latest FROM events
+			WHERE platform = ? AND tenant = ? AND user_id = ? AND employee_id = ''`, platform, tenant, userID)
+		if err != nil {
+			return err
+		}
+		qs, err := scanQuarantined(rows)
+		if err != nil {
+			return err
+		}
+		update, err := tx.PrepareContext(ctx, `UPDATE events SET employee_id = ?, body = ? WHERE seq = ?`)
+		if err != nil {
+			return err
+		}
+		defer update.Close()
+		for _, q := range qs {
+			e, err := remapRow(ctx, update, q, employeeID)
+			if err != nil {
+				return err
+			}
+			if q.latest {
+				out = append(out, e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite ledger: remap %s/%s/%s to %s: %w", platform, tenant, userID, employeeID, err)
+	}
+	slices.SortFunc(out, func(a, b mapping.Event) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// Reject stores the rejections in one transaction. A rejection without a
+// ReceivedAt is stamped with the ledger's clock.
+func (l *Ledger) Reject(ctx context.Context, rs []ledger.Rejection) error {
+	now := l.clock()
+	err := l.write(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO rejections (id, connector, reason, raw, received_ms) VALUES (?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, r := range rs {
+			at := r.ReceivedAt
+			if at.IsZero() {
+				at = now
+			}
+			if _, err := stmt.ExecContext(ctx, r.ID, r.Connector, r.Reason, r.Raw, at.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite ledger: store %d rejections: %w", len(rs), err)
+	}
+	return nil
+}
+
+// Rejections lists rejections received at or after since, oldest first; a
+// limit of 0 or less means all.
+func (l *Ledger) Rejections(ctx context.Context, since time.Time, limit int) ([]ledger.Rejection, error) {
+	rows, err := l.r.QueryContext(ctx, `SELECT id, connector, reason, raw, received_ms FROM rejections
+		WHERE received_ms >= ? ORDER BY received_ms, seq LIMIT ?`, since.UnixMilli(), limitArg(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite ledger: rejections: %w", err)
+	}
+	defer rows.Close()
+	var out []ledger.Rejection
+	for rows.Next() {
+		var (
+			r  ledger.Rejection
+			at int64
+		)
+		if err := rows.Scan(&r.ID, &r.Connector, &r.Reason, &r.Raw, &at); err != nil {
+			return nil, fmt.Errorf("sqlite ledger: rejections: %w", err)
+		}
+		r.ReceivedAt = time.UnixMilli(at).UTC()
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite ledger: rejections: %w", err)
+	}
+	return out, nil
+}
