@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -183,8 +184,13 @@ func looksSecret(key string) bool {
 	return false
 }
 
+// onlyRefs matches a value made only of ${NAME} references: it shows where
+// a secret comes from, not the secret.
+var onlyRefs = regexp.MustCompile(`^(\$\{[A-Za-z_][A-Za-z0-9_]*\})+$`)
+
 // redactTree replaces, in place, the scalar values under secret-looking
-// keys, and drops aliases (their anchors are printed where defined).
+// keys (unless they are only ${NAME} references), and drops aliases (their
+// anchors are printed where defined).
 func redactTree(n *yaml.Node, depth int) {
 	if n == nil || depth > 64 {
 		return
@@ -192,7 +198,7 @@ func redactTree(n *yaml.Node, depth int) {
 	n.Anchor = ""
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if looksSecret(n.Content[i].Value) {
+			if v := n.Content[i+1]; looksSecret(n.Content[i].Value) && !(v.Kind == yaml.ScalarNode && onlyRefs.MatchString(v.Value)) {
 				n.Content[i+1] = scalar(redacted)
 			}
 		}

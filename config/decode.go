@@ -54,8 +54,11 @@ type decoder struct {
 	written map[*yaml.Node]string
 	errs    Errors
 	lines   map[int]bool // lines that already have a problem
-	active  map[*yaml.Node]bool
-	steps   int
+	// failed holds the value nodes already reported as wrong, so that
+	// later checks of what they decoded to stay quiet.
+	failed map[*yaml.Node]bool
+	active map[*yaml.Node]bool
+	steps  int
 }
 
 func newDecoder(file, label string, written map[*yaml.Node]string) *decoder {
@@ -68,6 +71,7 @@ func newDecoder(file, label string, written map[*yaml.Node]string) *decoder {
 		label:   label,
 		written: written,
 		lines:   map[int]bool{},
+		failed:  map[*yaml.Node]bool{},
 		active:  map[*yaml.Node]bool{},
 	}
 }
@@ -82,18 +86,22 @@ func (d *decoder) errorf(line int, format string, args ...any) {
 }
 
 // decode checks n against v's type, then lets yaml.v3 fill v. yaml.v3's own
-// complaints are kept only for lines the check did not already explain.
+// complaints are kept only where the check found nothing: on other lines,
+// or, for those without a line, when the check found no problem at all.
 func (d *decoder) decode(n *yaml.Node, v any, path string) {
 	d.walk(n, reflect.TypeOf(v).Elem(), path)
-	if err := n.Decode(v); err != nil {
-		for _, m := range yamlMessages(err) {
-			line, msg := splitYAMLLine(m)
-			if line == 0 {
-				line = n.Line
-			}
-			if !d.lines[line] {
-				d.errorf(line, "%s", msg)
-			}
+	err := n.Decode(v)
+	if err == nil {
+		return
+	}
+	found := len(d.errs) > 0
+	for _, m := range yamlMessages(err) {
+		line, msg := splitYAMLLine(m)
+		switch {
+		case line > 0 && !d.lines[line]:
+			d.errorf(line, "%s", msg)
+		case line == 0 && !found:
+			d.errorf(n.Line, "%s", msg)
 		}
 	}
 }
@@ -209,6 +217,7 @@ func (d *decoder) custom(n *yaml.Node, t reflect.Type, path string) bool {
 		return false
 	}
 	if err != nil {
+		d.failed[n] = true
 		for _, m := range yamlMessages(err) {
 			line, msg := splitYAMLLine(m)
 			if line == 0 {
@@ -229,6 +238,7 @@ func (d *decoder) leaf(n *yaml.Node, t reflect.Type, path string) {
 	if err := n.Decode(reflect.New(t).Interface()); err == nil {
 		return
 	}
+	d.failed[n] = true
 	if t == durationType {
 		d.errorf(n.Line, "%s %q: bad duration; write a number with a unit, such as 90s, 60m or 72h", orTop(path), d.shown(n))
 		return

@@ -37,7 +37,11 @@ func expandEnv(n *yaml.Node, path string, getenv func(string) string, d *decoder
 		out, ok := expandString(n.Value, getenv, func(format string, args ...any) {
 			d.errorf(n.Line, orTop(path)+": "+format, args...)
 		})
-		if !ok || out == n.Value {
+		if !ok {
+			d.failed[n] = true
+			return
+		}
+		if out == n.Value {
 			return
 		}
 		d.written[n] = n.Value

@@ -263,7 +263,8 @@ func TestEnvExpansion(t *testing.T) {
 	})
 	doc := `rules:
   timezone: ${ZONE}
-  anomalies: {max_speed_kmh: ${SPEED}}
+  anomalies:
+    max_speed_kmh: ${SPEED}
 server:
   listen: "${HOST}:${PORT}"
 ledger:
@@ -271,7 +272,9 @@ ledger:
 identity:
   field: attr:$${NOT_EXPANDED}
 connectors:
-  - {name: dt, type: dingtalk, port: ${PORT}}
+  - name: dt
+    type: dingtalk
+    port: ${PORT}
 `
 	cfg, err := Parse([]byte(doc), "c.yaml", env)
 	if err != nil {
@@ -301,7 +304,7 @@ connectors:
 }
 
 func TestEnvNullValueStaysText(t *testing.T) {
-	cfg, err := Parse([]byte(minimal+"server: {listen: ${L}}\n"), "c.yaml", envOf(map[string]string{"L": "~"}))
+	cfg, err := Parse([]byte(minimal+"server:\n  listen: ${L}\n"), "c.yaml", envOf(map[string]string{"L": "~"}))
 	// "~" is not host:port, but it must arrive as the text "~", not as null.
 	errs := asErrors(t, err)
 	if cfg != nil || len(errs) != 1 || !strings.Contains(errs[0].Msg, `server.listen "${L}"`) {
@@ -392,7 +395,7 @@ func TestLoadRules(t *testing.T) {
 		{"bad zone", "timezone: Asia/Nowhere\n", `rules.yaml:1: timezone "Asia/Nowhere": unknown time zone; use an IANA name such as Asia/Shanghai or UTC`},
 		{"shift list", "assign:\n  employees:\n    E1: [a, {b: c}]\n", `rules.yaml:3: assign.employees.E1: cannot unmarshal !!map into string`},
 		{"empty", "", `rules.yaml:1: empty rules file; write at least timezone, shifts and assign (see config/examples/punchbridge.yaml)`},
-		{"syntax", "shifts: [\n", `rules.yaml:2: YAML syntax: did not find expected node content; check the indentation and quoting here or on the line before`},
+		{"syntax", "shifts: [\n", `rules.yaml:1: YAML syntax: did not find expected node content; check the indentation and quoting here or on the line before`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -99,7 +99,7 @@ func splitPath(path string) ([]pathSeg, bool) {
 func resolve(n *yaml.Node) *yaml.Node {
 	for range 8 {
 		switch {
-		case n == nil:
+		case n == nil, n.Kind == 0: // 0: the document of an empty file
 			return nil
 		case n.Kind == yaml.DocumentNode:
 			if len(n.Content) == 0 {

@@ -45,6 +45,22 @@ func (v validator) at(path string) (int, string) {
 	return line, v.d.shown(n)
 }
 
+// failed reports whether the value at path was already reported as wrong
+// (a bad ${NAME}, a value of the wrong type), so its decoded value, likely
+// empty, must not be reported again.
+func (v validator) failed(path string) bool {
+	_, n := locate(v.root, path)
+	return n != nil && v.d.failed[resolve(n)]
+}
+
+// errorf reports a problem with the value at path, unless that value was
+// already reported.
+func (v validator) errorf(path string, line int, format string, args ...any) {
+	if !v.failed(path) {
+		v.d.errorf(line, format, args...)
+	}
+}
+
 // present reports whether path has a non-empty value in the document.
 func (v validator) present(path string) bool {
 	_, n := locate(v.root, path)
@@ -59,7 +75,7 @@ func (v validator) ledger() {
 	case "sqlite", "postgres":
 	default:
 		line, shown := v.at("ledger.driver")
-		v.d.errorf(line, "ledger.driver %q: unknown driver; use sqlite or postgres", shown)
+		v.errorf("ledger.driver", line, "ledger.driver %q: unknown driver; use sqlite or postgres", shown)
 		return
 	}
 	switch l.Driver {
@@ -71,9 +87,9 @@ func (v validator) ledger() {
 			l.Path = filepath.Join(v.d.dir, l.Path)
 		}
 	case "postgres":
-		if l.DSN == "" {
+		if l.DSN == "" && !v.present("ledger.dsn_file") {
 			line, _ := v.at("ledger")
-			v.d.errorf(line, "ledger.dsn: required when ledger.driver is postgres; add dsn: ${PUNCHBRIDGE_POSTGRES_DSN} or dsn_file: <path>")
+			v.errorf("ledger.dsn", line, "ledger.dsn: required when ledger.driver is postgres; add dsn: ${PUNCHBRIDGE_POSTGRES_DSN} or dsn_file: <path>")
 		}
 	}
 }
@@ -88,14 +104,14 @@ func (v validator) redis() {
 	}
 	line, _ := v.at("redis.url")
 	if r.URL == "" {
-		if !v.present("redis.url") {
-			v.d.errorf(line, "redis.url: missing; add url: ${PUNCHBRIDGE_REDIS_URL} or url_file: <path>, or remove the redis section")
+		if !v.present("redis.url") && !v.present("redis.url_file") {
+			v.errorf("redis.url", line, "redis.url: missing; add url: ${PUNCHBRIDGE_REDIS_URL} or url_file: <path>, or remove the redis section")
 		}
 		return
 	}
 	// The URL may hold a password: the message never quotes it.
 	if u, err := url.Parse(r.URL.Reveal()); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
-		v.d.errorf(line, "redis.url: want a redis://, rediss:// or unix:// URL (the value is not shown because it may hold a password)")
+		v.errorf("redis.url", line, "redis.url: want a redis://, rediss:// or unix:// URL (the value is not shown because it may hold a password)")
 	}
 }
 
@@ -106,7 +122,7 @@ func (v validator) server() {
 	}
 	if _, _, err := net.SplitHostPort(s.Listen); err != nil {
 		line, shown := v.at("server.listen")
-		v.d.errorf(line, "server.listen %q: want host:port, such as :8080 or 127.0.0.1:8080", shown)
+		v.errorf("server.listen", line, "server.listen %q: want host:port, such as :8080 or 127.0.0.1:8080", shown)
 	}
 }
 
@@ -119,7 +135,7 @@ func (v validator) identity() {
 	case strings.HasPrefix(id.Field, "attr:") && len(id.Field) > len("attr:"):
 	default:
 		line, shown := v.at("identity.field")
-		v.d.errorf(line, "identity.field %q: unknown field; use job_number, mobile, email, user_id or attr:<name>", shown)
+		v.errorf("identity.field", line, "identity.field %q: unknown field; use job_number, mobile, email, user_id or attr:<name>", shown)
 	}
 }
 
@@ -137,11 +153,11 @@ func (v validator) components(key, kind string, list []Component) {
 		}
 		line, shown := v.at(path)
 		if !validName.MatchString(c.Name) {
-			v.d.errorf(line, "%s %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", path, shown)
+			v.errorf(path, line, "%s %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", path, shown)
 			continue
 		}
 		if prev, dup := first[c.Name]; dup {
-			v.d.errorf(line, "%s %q: already used by %s; give each %s its own name", path, shown, prev, kind)
+			v.errorf(path, line, "%s %q: already used by %s; give each %s its own name", path, shown, prev, kind)
 			continue
 		}
 		first[c.Name] = fmt.Sprintf("%s (line %d)", indexPath(key, i), line)
@@ -156,11 +172,11 @@ func (v validator) jobs() {
 		jp := indexPath("jobs", i)
 		jline, _ := v.at(jp)
 		if j.Name == "" {
-			v.d.errorf(jline, "%s.name: missing required key; add name: <job name>, e.g. nightly", jp)
+			v.errorf(jp+".name", jline, "%s.name: missing required key; add name: <job name>, e.g. nightly", jp)
 		} else if line, shown := v.at(jp + ".name"); !validName.MatchString(j.Name) {
-			v.d.errorf(line, "%s.name %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", jp, shown)
+			v.errorf(jp+".name", line, "%s.name %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", jp, shown)
 		} else if prev, dup := first[j.Name]; dup {
-			v.d.errorf(line, "%s.name %q: already used by %s; give each job its own name", jp, shown, prev)
+			v.errorf(jp+".name", line, "%s.name %q: already used by %s; give each job its own name", jp, shown, prev)
 		} else {
 			first[j.Name] = fmt.Sprintf("%s (line %d)", jp, line)
 		}
@@ -169,7 +185,7 @@ func (v validator) jobs() {
 			j.Lookback = DefaultLookback
 		} else if j.Lookback < 0 {
 			line, shown := v.at(jp + ".lookback")
-			v.d.errorf(line, "%s.lookback %q: must not be negative; use a duration such as 72h", jp, shown)
+			v.errorf(jp+".lookback", line, "%s.lookback %q: must not be negative; use a duration such as 72h", jp, shown)
 		}
 		if j.CatchUp == nil {
 			catchUp := true
@@ -186,22 +202,27 @@ func (v validator) schedule(j *Job, jp string, jline int) {
 	if j.Timezone != "" {
 		line, shown := v.at(jp + ".timezone")
 		if _, err := time.LoadLocation(j.Timezone); err != nil {
-			v.d.errorf(line, "%s.timezone %q: unknown time zone; use an IANA name such as Asia/Shanghai or UTC", jp, shown)
+			v.errorf(jp+".timezone", line, "%s.timezone %q: unknown time zone; use an IANA name such as Asia/Shanghai or UTC", jp, shown)
 		} else if hasZonePrefix(j.Schedule) {
-			v.d.errorf(line, "%s.timezone: the schedule already sets its zone with CRON_TZ=; keep one of the two", jp)
+			v.errorf(jp+".timezone", line, "%s.timezone: the schedule already sets its zone with CRON_TZ=; keep one of the two", jp)
 		}
 	} else {
 		j.Timezone = v.cfg.Rules.Timezone
 	}
 	if strings.TrimSpace(j.Schedule) == "" {
 		if !v.present(jp + ".schedule") {
-			v.d.errorf(jline, "%s.schedule: missing required key; add schedule: \"0 2 * * *\" (5 cron fields) or a descriptor like @daily", jp)
+			v.errorf(jp+".schedule", jline, "%s.schedule: missing required key; add schedule: \"0 2 * * *\" (5 cron fields) or a descriptor like @daily", jp)
 		}
 		return
 	}
 	if _, err := cron.ParseStandard(strings.TrimSpace(j.Schedule)); err != nil {
 		line, shown := v.at(jp + ".schedule")
-		v.d.errorf(line, "%s.schedule %q: bad cron spec: %v; use 5 fields (minute hour day-of-month month day-of-week) or a descriptor like @daily", jp, shown, err)
+		detail := err.Error()
+		if shown != j.Schedule {
+			// The parser quotes the spec; one from ${NAME} is not shown.
+			detail = "the value of " + shown + " does not parse"
+		}
+		v.errorf(jp+".schedule", line, "%s.schedule %q: bad cron spec: %s; use 5 fields (minute hour day-of-month month day-of-week) or a descriptor like @daily", jp, shown, detail)
 	}
 }
 
@@ -213,10 +234,10 @@ func (v validator) references(path, kind string, refs []string, known []string) 
 		}
 		line, shown := v.at(indexPath(path, i))
 		if len(known) == 0 {
-			v.d.errorf(line, "%s %q: no %s is configured; add one under %ss:", indexPath(path, i), shown, kind, kind)
+			v.errorf(indexPath(path, i), line, "%s %q: no %s is configured; add one under %ss:", indexPath(path, i), shown, kind, kind)
 			continue
 		}
-		v.d.errorf(line, "%s %q: no %s has this name; use one of %s", indexPath(path, i), shown, kind, strings.Join(known, ", "))
+		v.errorf(indexPath(path, i), line, "%s %q: no %s has this name; use one of %s", indexPath(path, i), shown, kind, strings.Join(known, ", "))
 	}
 }
 

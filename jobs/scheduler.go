@@ -43,8 +43,17 @@ func NewScheduler(log *slog.Logger, now func() time.Time, loc *time.Location) *S
 // Add schedules run under name with a cron spec (5 fields or a descriptor,
 // optionally prefixed with CRON_TZ=Zone).
 func (s *Scheduler) Add(name, spec string, run RunFunc) error {
+	if _, err := s.cron.AddFunc(spec, s.tick(name, run)); err != nil {
+		return fmt.Errorf("jobs: schedule %s %q: %w", name, spec, err)
+	}
+	return nil
+}
+
+// tick is what cron calls: run the job unless its previous run is still in
+// progress.
+func (s *Scheduler) tick(name string, run RunFunc) func() {
 	var mu sync.Mutex // held while a run of this job is in progress
-	_, err := s.cron.AddFunc(spec, func() {
+	return func() {
 		if !mu.TryLock() {
 			s.log.Warn("job still running, tick skipped", "job", name)
 			return
@@ -53,11 +62,7 @@ func (s *Scheduler) Add(name, spec string, run RunFunc) error {
 		s.wg.Add(1)
 		defer s.wg.Done()
 		s.runOnce(name, run)
-	})
-	if err != nil {
-		return fmt.Errorf("jobs: schedule %s %q: %w", name, spec, err)
 	}
-	return nil
 }
 
 func (s *Scheduler) runOnce(name string, run RunFunc) {

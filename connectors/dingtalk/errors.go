@@ -140,7 +140,7 @@ func code(c int) string { return strconv.Itoa(c) }
 // secretParam matches the query values that must never leave the process:
 // the access token and the app secret, also when URL-encoded inside
 // another URL.
-var secretParam = regexp.MustCompile(`(?i)((?:access_token|appsecret)(?:=|%3D))[^&\s"'#]*`)
+var secretParam = regexp.MustCompile(`(?i)((?:access_token|appsecret)(?:=|%3D))(?:[^&\s"'#%]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))*`)
 
 // redact replaces access_token= and appsecret= values in s.
 func redact(s string) string {

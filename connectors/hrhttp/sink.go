@@ -73,14 +73,18 @@ func New(c config.Component, deps connectors.Deps) (connectors.Sink, error) {
 // fields are not defaulted: start from DefaultConfig.
 func NewSink(name string, cfg Config, deps connectors.Deps) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("hrhttp %s: %w", name, err)
 	}
 	u, _ := url.Parse(cfg.URL) // Validate parsed it
 	safe := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
 
 	transport := deps.Transport
 	if transport == nil {
-		transport = http.DefaultTransport.(*http.Transport).Clone()
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// Push runs deliver concurrently to one host; keep their
+		// connections instead of redialling.
+		t.MaxIdleConnsPerHost = 16
+		transport = t
 	}
 	now := deps.Now
 	if now == nil {

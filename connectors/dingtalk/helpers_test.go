@@ -1,0 +1,133 @@
+package dingtalk
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/punchbridge/punchbridge/config"
+	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// monday is the first day of the generated companies: Monday 2 March 2026.
+var monday = time.Date(2026, 3, 2, 0, 0, 0, 0, shanghai)
+
+// clock is a settable clock shared by the fake server and the connector.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type env struct {
+	srv    *dingtalktest.Server
+	clock  *clock
+	tokens *connectors.MemoryTokenCache
+	logs   *syncBuffer
+	conn   *Connector
+}
+
+// newEnv starts a fake serving company and a connector pointed at it, with
+// a clock 40 days after monday, debug logs captured and retry waits of a
+// millisecond. edit may adjust the config.
+func newEnv(t *testing.T, company dingtalktest.Company, opts []dingtalktest.Option, edit func(*Config)) *env {
+	t.Helper()
+	e := &env{clock: &clock{t: monday.AddDate(0, 0, 40)}, tokens: connectors.NewMemoryTokenCache(), logs: &syncBuffer{}}
+	e.srv = dingtalktest.NewServer(append([]dingtalktest.Option{
+		dingtalktest.WithCompany(company), dingtalktest.WithClock(e.clock.Now),
+	}, opts...)...)
+	t.Cleanup(e.srv.Close)
+	cfg := Config{
+		AppKey:    e.srv.AppKey(),
+		AppSecret: config.Secret(e.srv.AppSecret()),
+		CorpID:    company.CorpID,
+		BaseURL:   e.srv.URL(),
+		RetryWait: time.Millisecond,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	conn, err := NewConnector("dingtalk-test", cfg, connectors.Deps{
+		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    e.clock.Now,
+		Tokens: e.tokens,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.conn = conn
+	return e
+}
+
+// pull runs a pull and returns every emitted event and the batch sizes.
+func (e *env) pull(t *testing.T, w connectors.Window) ([]mapping.Event, []int, connectors.PullStats, error) {
+	t.Helper()
+	var (
+		events  []mapping.Event
+		batches []int
+	)
+	st, err := e.conn.Pull(context.Background(), w, func(_ context.Context, evs []mapping.Event) error {
+		events = append(events, evs...)
+		batches = append(batches, len(evs))
+		return nil
+	})
+	return events, batches, st, err
+}
+
+// cachedToken returns the token value the connector holds.
+func (e *env) cachedToken(t *testing.T) string {
+	t.Helper()
+	tok, ok, _ := e.tokens.Get(context.Background(), e.conn.client.tokenKey)
+	if !ok {
+		t.Fatal("no token cached")
+	}
+	return tok.Value
+}
+
+// userIDs lists a company's user ids.
+func userIDs(c dingtalktest.Company) []string {
+	out := make([]string, len(c.Users))
+	for i, u := range c.Users {
+		out[i] = u.UserID
+	}
+	return out
+}
+
+// days is the window of n days from monday.
+func days(n int) connectors.Window {
+	return connectors.Window{From: monday, To: monday.AddDate(0, 0, n)}
+}

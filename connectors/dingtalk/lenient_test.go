@@ -1,0 +1,48 @@
+package dingtalk
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+func TestLenientDecoding(t *testing.T) {
+	type doc struct {
+		I  flexInt    `json:"i"`
+		F  flexFloat  `json:"f"`
+		S  flexString `json:"s"`
+		B  flexBool   `json:"b"`
+		IS flexInts   `json:"is"`
+	}
+	for _, tc := range []struct {
+		in   string
+		want doc
+	}{
+		{`{"i":1599441505000,"f":30.285413,"s":2376620852,"b":true,"is":[2,3]}`,
+			doc{I: 1599441505000, F: flexFloat{30.285413, true}, S: "2376620852", B: flexBool{true, true}, IS: flexInts{2, 3}}},
+		{`{"i":"1599441505000","f":"30.285413","s":"abc","b":"Y","is":"[2,3]"}`,
+			doc{I: 1599441505000, F: flexFloat{30.285413, true}, S: "abc", B: flexBool{true, true}, IS: flexInts{2, 3}}},
+		{`{"i":"65.0","f":"65","b":"N","is":["4","5"]}`,
+			doc{I: 65, F: flexFloat{65, true}, B: flexBool{false, true}, IS: flexInts{4, 5}}},
+		{`{"i":1.599441505e12,"b":"false","is":[]}`,
+			doc{I: 1599441505000, B: flexBool{false, true}, IS: flexInts{}}},
+		{`{"i":null,"f":null,"s":null,"b":null,"is":null}`, doc{}},
+		{`{"i":"","f":"","s":"","b":"","is":""}`, doc{}},
+		{`{}`, doc{}},
+	} {
+		var got doc
+		if err := json.Unmarshal([]byte(tc.in), &got); err != nil {
+			t.Errorf("%s: %v", tc.in, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", tc.in, got, tc.want)
+		}
+	}
+	for _, bad := range []string{`{"i":"12a"}`, `{"f":"north"}`, `{"b":"maybe"}`, `{"is":"[1,x]"}`} {
+		var got doc
+		if err := json.Unmarshal([]byte(bad), &got); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
