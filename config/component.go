@@ -55,13 +55,18 @@ func (c Component) label() string {
 // When the settings decode cleanly and v has a Validate() error method,
 // Decode calls it. A *FieldError from Validate (also inside errors.Join or
 // wrapped with %w) is reported at the line of its Path; any other error at
-// the component's line. The error returned is Errors.
+// the component's line. The error returned is Errors, except for a v that
+// is not a non-nil pointer, a programming error.
 func (c Component) Decode(v any) error {
-	if c.Node == nil {
+	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("config: decode %s: want a non-nil pointer, got %T", c.label(), v)
+	}
+	root := resolve(c.Node)
+	if root == nil {
 		return Errors{{File: c.File, Line: c.Line, Msg: c.label() + ": no settings to decode"}}
 	}
 	memo := map[*yaml.Node]*yaml.Node{}
-	n := copyTree(resolve(c.Node), memo)
+	n := copyTree(root, memo)
 	var written map[*yaml.Node]string
 	if c.meta != nil {
 		written = map[*yaml.Node]string{}
@@ -70,9 +75,6 @@ func (c Component) Decode(v any) error {
 				written[cp] = text
 			}
 		}
-	}
-	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("config: decode %s: want a non-nil pointer, got %T", c.label(), v)
 	}
 	d := newDecoder(c.File, c.label(), written)
 	if n.Kind == yaml.MappingNode {
@@ -121,15 +123,21 @@ func (c Component) addValidation(d *decoder, err error) {
 			c.addValidation(d, e)
 		}
 	case errors.As(err, &fe):
-		line := LineOf(c.Node, fe.Path)
+		line, n := locate(c.Node, fe.Path)
+		if n == nil {
+			// A secret given as x_file: report at that key.
+			if l, n := locate(c.Node, fe.Path+"_file"); n != nil {
+				line = l
+			}
+		}
 		if line == 0 {
 			line = c.Line
 		}
-		d.errorf(line, "%s", fe.Error())
+		d.errorf(line, "%s", d.redact(fe.Error()))
 	case errors.As(err, &ce):
 		d.errs = append(d.errs, ce)
 	default:
-		d.errorf(c.Line, "%s", err.Error())
+		d.errorf(c.Line, "%s", d.redact(err.Error()))
 	}
 }
 

@@ -48,6 +48,10 @@ func (s *testSettings) Validate() error {
 	if s.Labels["team"] == "none" {
 		errs = append(errs, &FieldError{Path: "labels.owner", Msg: "set an owner when team is none"})
 	}
+	if s.AppSecret.Reveal() == "leak-me-please" {
+		// A careless Validate quoting the secret: Decode must not show it.
+		errs = append(errs, &FieldError{Path: "app_secret", Value: s.AppSecret.Reveal(), Msg: "revoked"})
+	}
 	if s.AppKey == "broken" {
 		errs = append(errs, errors.New("app_key is revoked; create a new one"))
 	}
@@ -69,6 +73,9 @@ func connectorFrom(t *testing.T, file, body string, env map[string]string) Compo
 func TestComponentDecode(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "dt-secret"), []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "leak"), []byte("leak-me-please"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "c.yaml")
@@ -137,6 +144,19 @@ func TestComponentDecode(t *testing.T) {
 				`13: connector "dt": retry.max: at most 10`,
 				`14: connector "dt": labels.owner: set an owner when team is none`,
 			},
+			validated: true,
+		},
+		{
+			name:      "validate quoting a secret",
+			body:      "    app_key: k\n    app_secret: ${S}\n",
+			env:       map[string]string{"S": "leak-me-please"},
+			want:      []string{`6: connector "dt": app_secret "${S}": revoked`},
+			validated: true,
+		},
+		{
+			name:      "validate quoting a secret from a file",
+			body:      "    app_key: k\n    app_secret_file: leak\n",
+			want:      []string{`6: connector "dt": app_secret "leak": revoked`},
 			validated: true,
 		},
 	}
@@ -212,6 +232,12 @@ func TestHandBuiltComponent(t *testing.T) {
 	}
 	if s.AppKey != "k" {
 		t.Errorf("app_key = %q", s.AppKey)
+	}
+
+	empty := Component{Name: "y", File: "test.yaml", Line: 7}
+	err = empty.Decode(&s)
+	if want := `test.yaml:7: component "y": no settings to decode`; err == nil || err.Error() != want {
+		t.Errorf("nil node: got %v, want %s", err, want)
 	}
 }
 

@@ -99,11 +99,25 @@ func (d *decoder) decode(n *yaml.Node, v any, path string) {
 		line, msg := splitYAMLLine(m)
 		switch {
 		case line > 0 && !d.lines[line]:
-			d.errorf(line, "%s", msg)
+			d.errorf(line, "%s", d.redact(msg))
 		case line == 0 && !found:
-			d.errorf(n.Line, "%s", msg)
+			d.errorf(n.Line, "%s", d.redact(msg))
 		}
 	}
+}
+
+// redact replaces, in a message written by other code (yaml.v3, a type's
+// UnmarshalYAML or Validate), every value that came from ${NAME} or a
+// *_file by the text as written, because such code quotes values freely.
+// Values under 4 bytes are left: replacing them would garble the message
+// more than they could reveal.
+func (d *decoder) redact(msg string) string {
+	for n, text := range d.written {
+		if len(n.Value) >= 4 && strings.Contains(msg, n.Value) {
+			msg = strings.ReplaceAll(msg, n.Value, text)
+		}
+	}
+	return msg
 }
 
 // shown is the text of scalar n as the user wrote it.
@@ -223,7 +237,7 @@ func (d *decoder) custom(n *yaml.Node, t reflect.Type, path string) bool {
 			if line == 0 {
 				line = n.Line
 			}
-			d.errorf(line, "%s: %s", orTop(path), msg)
+			d.errorf(line, "%s: %s", orTop(path), d.redact(msg))
 		}
 	}
 	return true

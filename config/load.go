@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -138,12 +139,15 @@ func loadRules(cfg *Config, root *yaml.Node, d *decoder) {
 			path = filepath.Join(d.dir, path)
 		}
 		cfg.RulesFile = path
-		rules, node, err := LoadRulesNode(path)
-		if errs, ok := err.(Errors); ok {
-			d.errs = append(d.errs, errs...)
-		} else if err != nil {
+		data, err := readSmallFile(path, maxRulesFile)
+		if err != nil {
 			d.errorf(fv.Line, "rules_file %q: cannot read: %v; give a path relative to this file", d.shown(fv), err)
 			return
+		}
+		rules, node, err := ParseRules(data, path)
+		var errs Errors
+		if errors.As(err, &errs) {
+			d.errs = append(d.errs, errs...)
 		}
 		cfg.Rules, cfg.RulesNode, cfg.RulesFileName = rules, node, path
 	}

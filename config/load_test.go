@@ -100,7 +100,7 @@ func TestParseErrors(t *testing.T) {
 		{"no rules", "server: {listen: ':80'}\n",
 			nil, 1, `rules: missing; add a rules: section (see config/examples/punchbridge.yaml) or rules_file: <path>`},
 		{"rules file missing", "rules_file: nowhere.yaml\n",
-			nil, 1, `rules_file "nowhere.yaml": cannot read: config: open nowhere.yaml: no such file or directory; give a path relative to this file`},
+			nil, 1, `rules_file "nowhere.yaml": cannot read: open nowhere.yaml: no such file or directory; give a path relative to this file`},
 		{"bad driver", minimal + "ledger: {driver: mysql}\n",
 			nil, 2, `ledger.driver "mysql": unknown driver; use sqlite or postgres`},
 		{"postgres without dsn", minimal + "ledger:\n  driver: postgres\n",

@@ -74,6 +74,16 @@ type Receiver interface {
 	Handler(ingest EmitFunc) http.Handler
 }
 
+// Worker is a connector with work of its own that outlives a request: a
+// long-lived Stream connection, or the detail fetches a webhook schedules
+// after it has acknowledged the platform. `serve` calls Work once per
+// connector, with the same ingest the webhook routes get, and cancels ctx
+// on shutdown; Work returns when ctx ends (nil) or on a fatal error.
+type Worker interface {
+	Connector
+	Work(ctx context.Context, ingest EmitFunc) error
+}
+
 // User is one platform user as the directory reports it.
 type User struct {
 	UserID      string            `json:"user_id"`

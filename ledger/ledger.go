@@ -130,6 +130,8 @@ type Ledger interface {
 	// Outbox lists entries of a sink in a state ("" sink means every sink).
 	Outbox(ctx context.Context, sink string, state DeliveryState, limit int) ([]OutboxEntry, error)
 
+	// Ping reports whether the ledger can be reached (for /readyz).
+	Ping(ctx context.Context) error
 	// Close releases the ledger's resources.
 	Close() error
 }

@@ -14,7 +14,7 @@ import (
 // field name would otherwise silently drop data.
 var (
 	eventKeys    = keySet("schema", "id", "kind", "platform", "connector", "tenant", "user_id", "employee_id", "time", "received_at", "via", "punch", "approval", "makeup")
-	punchKeys    = keySet("direction", "method", "field", "lat", "lng", "accuracy_m", "datum", "address", "device_id", "wifi_bssid", "wifi_ssid", "platform_result", "scheduled_at", "anomalies")
+	punchKeys    = keySet("direction", "method", "field", "lat", "lng", "accuracy_m", "datum", "address", "device_id", "wifi_bssid", "wifi_ssid", "platform_result", "scheduled_at", "uploaded_at", "anomalies")
 	approvalKeys = keySet("type", "leave_type", "status", "start", "end", "duration_minutes", "approval_id")
 	makeupKeys   = keySet("direction", "status", "approval_id", "reason")
 )
@@ -92,14 +92,22 @@ func decodePunch(c *checker, obj map[string]json.RawMessage) *Punch {
 	str(c, obj, "punch.wifi_ssid", &p.WifiSSID)
 	str(c, obj, "punch.platform_result", &p.PlatformResult)
 	val(c, obj, "punch.anomalies", &p.Anomalies)
-	if _, ok := obj["scheduled_at"]; ok {
-		var t time.Time
-		tm(c, obj, "punch.scheduled_at", &t)
-		if !t.IsZero() {
-			p.ScheduledAt = &t
-		}
-	}
+	p.ScheduledAt = optTime(c, obj, "punch.scheduled_at")
+	p.UploadedAt = optTime(c, obj, "punch.uploaded_at")
 	return p
+}
+
+// optTime decodes an optional time field; absent or unparseable gives nil.
+func optTime(c *checker, obj map[string]json.RawMessage, field string) *time.Time {
+	if _, ok := obj[leaf(field)]; !ok {
+		return nil
+	}
+	var t time.Time
+	tm(c, obj, field, &t)
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 func decodeApproval(c *checker, obj map[string]json.RawMessage) *Approval {

@@ -70,7 +70,10 @@ const (
 // several (WeCom joins them with ";"), the first non-normal one is the
 // verdict and the rest go to Anomalies, which also carries connector findings
 // such as a record the platform flagged invalid. Datum names the coordinate
-// system when it is not WGS-84 (WeCom reports GCJ-02).
+// system when it is not WGS-84 (WeCom reports GCJ-02). UploadedAt is when
+// the platform received the punch from the device, where the platform
+// reports it; a pulled punch's received_at is only the pull's time, so
+// offline uploads are judged by UploadedAt.
 type Punch struct {
 	Direction      Direction  `json:"direction"`
 	Method         string     `json:"method"`
@@ -85,6 +88,7 @@ type Punch struct {
 	WifiSSID       string     `json:"wifi_ssid,omitempty"`
 	PlatformResult string     `json:"platform_result,omitempty"`
 	ScheduledAt    *time.Time `json:"scheduled_at,omitempty"`
+	UploadedAt     *time.Time `json:"uploaded_at,omitempty"`
 	Anomalies      []string   `json:"anomalies,omitempty"`
 }
 
@@ -157,10 +161,9 @@ func Fingerprint(e Event) string {
 		a.Start, a.End = a.Start.UTC(), a.End.UTC()
 		e.Approval = &a
 	}
-	if e.Punch != nil && e.Punch.ScheduledAt != nil {
+	if e.Punch != nil {
 		p := *e.Punch
-		s := p.ScheduledAt.UTC()
-		p.ScheduledAt = &s
+		p.ScheduledAt, p.UploadedAt = utcPtr(p.ScheduledAt), utcPtr(p.UploadedAt)
 		e.Punch = &p
 	}
 	b, err := json.Marshal(e)
@@ -169,4 +172,12 @@ func Fingerprint(e Event) string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

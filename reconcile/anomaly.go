@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"cmp"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -154,8 +153,9 @@ func indexOf(list []string, v string) int {
 //     located punch, at most lookback earlier, is more than drift_km away
 //     (strict).
 //
-// Distances are great-circle (haversine) less both punches' reported
-// accuracy radii, so GPS noise alone never counts as a jump.
+// Distances are great-circle (haversine) between WGS-84 positions (GCJ-02
+// and BD-09 are converted first), less both punches' reported accuracy
+// radii, so GPS noise alone never counts as a jump.
 func (e *Engine) locationAnomalies(ps []punch, out *anomalies) {
 	prev, prevOnline := -1, -1
 	for i := range ps {
@@ -186,32 +186,6 @@ func (e *Engine) locationAnomalies(ps []punch, out *anomalies) {
 			prevOnline = i
 		}
 	}
-}
-
-// earthRadiusKm is the mean Earth radius (IUGG).
-const earthRadiusKm = 6371.0088
-
-// distanceKm is the haversine distance between two located punches less
-// their accuracy radii, never below 0.
-func distanceKm(a, b *mapping.Punch) float64 {
-	d := haversineKm(*a.Lat, *a.Lng, *b.Lat, *b.Lng)
-	if a.AccuracyM != nil {
-		d -= *a.AccuracyM / 1000
-	}
-	if b.AccuracyM != nil {
-		d -= *b.AccuracyM / 1000
-	}
-	return max(d, 0)
-}
-
-// haversineKm is the great-circle distance between two WGS-84 points.
-func haversineKm(lat1, lng1, lat2, lng2 float64) float64 {
-	const rad = math.Pi / 180
-	dLat := (lat2 - lat1) * rad
-	dLng := (lng2 - lng1) * rad
-	s1, s2 := math.Sin(dLat/2), math.Sin(dLng/2)
-	h := s1*s1 + math.Cos(lat1*rad)*math.Cos(lat2*rad)*s2*s2
-	return 2 * earthRadiusKm * math.Asin(math.Sqrt(min(h, 1)))
 }
 
 // clock formats an instant in the rules' zone for anomaly details.

@@ -45,6 +45,21 @@ func TestAnomalies(t *testing.T) {
 		},
 		want: [][2]any{{"offline_upload", 1}},
 	}, {
+		name: "offline upload of a pulled punch is judged by the platform's upload time",
+		events: func(b *evb) []mapping.Event {
+			ps := b.punches("2026-11-20 09:00", "2026-11-20 18:00", "2026-11-20 18:30")
+			for i := range ps {
+				ps[i] = received(ps[i], 50*time.Hour) // pulled two days later
+				ps[i].Via = mapping.ViaPull
+			}
+			up := ps[1].Time.Add(3 * time.Hour) // the watch synced three hours late
+			p := *ps[1].Punch
+			p.UploadedAt = &up
+			ps[1].Punch = &p
+			return ps
+		},
+		want: [][2]any{{"offline_upload", 1}},
+	}, {
 		name: "location jump: Shanghai to Beijing in an hour",
 		events: func(b *evb) []mapping.Event {
 			ps := b.punches("2026-11-20 09:00", "2026-11-20 10:00", "2026-11-20 18:00")
@@ -144,3 +159,36 @@ func TestHaversine(t *testing.T) {
 		}
 	}
 }
+
+func TestDatums(t *testing.T) {
+	const lat, lng = 31.2304, 121.4737 // Shanghai, WGS-84
+	gLat, gLng := wgs84ToGCJ02(lat, lng)
+	if off := haversineKm(lat, lng, gLat, gLng); off < 0.2 || off > 0.8 {
+		t.Errorf("GCJ-02 offset in Shanghai = %.3f km, want 0.2–0.8", off)
+	}
+	wLat, wLng := toWGS84(gLat, gLng, "gcj02")
+	if back := haversineKm(lat, lng, wLat, wLng); back > 0.005 {
+		t.Errorf("GCJ-02 round trip is %.1f m off", back*1000)
+	}
+	// Baidu's BD-09 of the same place, from the published forward formula.
+	const xPi = math.Pi * 3000.0 / 180.0
+	z := math.Sqrt(gLng*gLng+gLat*gLat) + 0.00002*math.Sin(gLat*xPi)
+	theta := math.Atan2(gLat, gLng) + 0.000003*math.Cos(gLng*xPi)
+	bLat, bLng := z*math.Sin(theta)+0.006, z*math.Cos(theta)+0.0065
+	wLat, wLng = toWGS84(bLat, bLng, "bd09")
+	if back := haversineKm(lat, lng, wLat, wLng); back > 0.01 {
+		t.Errorf("BD-09 round trip is %.1f m off", back*1000)
+	}
+	if la, ln := toWGS84(48.85, 2.35, "gcj02"); la != 48.85 || ln != 2.35 {
+		t.Errorf("outside China GCJ-02 is WGS-84; got %v,%v", la, ln)
+	}
+	// A WeCom punch (GCJ-02) and a DingTalk punch (WGS-84) at one desk are
+	// not a jump, even with a 1 km drift limit and no accuracy given.
+	a := &mapping.Punch{Lat: ptr(lat), Lng: ptr(lng)}
+	b := &mapping.Punch{Lat: ptr(gLat), Lng: ptr(gLng), Datum: "gcj02"}
+	if d := distanceKm(a, b); d > 0.005 {
+		t.Errorf("distance across datums = %.1f m", d*1000)
+	}
+}
+
+func ptr(f float64) *float64 { return &f }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -48,14 +49,8 @@ type shiftDef struct {
 	minOffset, maxOffset int64 // window edges relative to local midnight of D (nominal, no DST)
 }
 
-// datedRange is a compiled DatedAssignment.
-type datedRange struct {
-	from, to day
-	shifts   []int32
-}
-
-// Engine is a compiled rules file. It is immutable and safe for concurrent
-// use; every method is pure.
+// Engine is a compiled rules file. It is safe for concurrent use, and every
+// method is pure: the only state it keeps is a cache of date strings.
 type Engine struct {
 	loc       *time.Location
 	shifts    []shiftDef
@@ -77,6 +72,20 @@ type Engine struct {
 	// (rounded up, plus one for a DST day).
 	minOff, maxOff        int64
 	spanBefore, spanAfter int
+
+	// dates caches day.String: the same dates recur in every employee's
+	// records. It is the one mutable part, safe for concurrent use.
+	dates sync.Map // day → string
+}
+
+// dateString is d.String(), cached.
+func (e *Engine) dateString(d day) string {
+	if s, ok := e.dates.Load(d); ok {
+		return s.(string)
+	}
+	s := d.String()
+	e.dates.Store(d, s)
+	return s
 }
 
 // Location is the rules' time zone, in which dates and shift times are read.
@@ -233,102 +242,6 @@ func (c *compiler) shift(name string, s Shift) shiftDef {
 	d.minOffset = int64(d.startMin)*60 - d.open
 	d.maxOffset = end + d.close
 	return d
-}
-
-// shiftList resolves a ShiftList to shift indices, reporting unknown and
-// repeated names.
-func (c *compiler) shiftList(path string, l ShiftList) []int32 {
-	if len(l) == 0 {
-		c.add(path, "is empty: name a shift or a list of shifts")
-		return nil
-	}
-	out := make([]int32, 0, len(l))
-	for i, n := range l {
-		ip := path
-		if len(l) > 1 {
-			ip = fmt.Sprintf("%s[%d]", path, i)
-		}
-		idx, ok := c.index[n]
-		if !ok {
-			c.add(ip, "%q is not a shift; define it under shifts or use one of: %s", n, strings.Join(c.names(), ", "))
-			continue
-		}
-		if slices.Contains(out, idx) {
-			c.add(ip, "%q is listed twice; a shift occurs at most once a day", n)
-			continue
-		}
-		out = append(out, idx)
-	}
-	return out
-}
-
-func (c *compiler) names() []string {
-	names := make([]string, 0, len(c.index))
-	for n := range c.index {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
-
-var weekdays = map[string]time.Weekday{
-	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
-	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
-}
-
-func (c *compiler) assign(a Assign) {
-	if len(a.Default) == 0 {
-		c.add("assign.default", "is required: the shift (or list of shifts) of every employee without an assignment of their own")
-	} else {
-		c.e.def = c.shiftList("assign.default", a.Default)
-	}
-	emps := make([]string, 0, len(a.Employees))
-	for id := range a.Employees {
-		emps = append(emps, id)
-	}
-	slices.Sort(emps)
-	for _, id := range emps {
-		if strings.TrimSpace(id) == "" {
-			c.add("assign.employees", "has an empty employee id; use the HR employee id as key")
-			continue
-		}
-		c.e.employees[id] = c.shiftList("assign.employees."+id, a.Employees[id])
-	}
-	for i, d := range a.Dated {
-		p := fmt.Sprintf("assign.dated[%d]", i)
-		if strings.TrimSpace(d.Employee) == "" {
-			c.add(p+".employee", "is required: the HR employee id this assignment is for")
-		}
-		r := datedRange{shifts: c.shiftList(p+".shifts", d.Shifts)}
-		var okFrom, okTo bool
-		if r.from, okFrom = parseDay(d.From); !okFrom {
-			c.add(p+".from", "%q must be a date YYYY-MM-DD", d.From)
-		}
-		if r.to, okTo = parseDay(d.To); !okTo {
-			c.add(p+".to", "%q must be a date YYYY-MM-DD", d.To)
-		}
-		if okFrom && okTo && r.to < r.from {
-			c.add(p+".to", "%q is before from %q; the range is inclusive, so use to >= from", d.To, d.From)
-			continue
-		}
-		for _, o := range c.e.dated[d.Employee] {
-			if okFrom && okTo && r.from <= o.to && o.from <= r.to {
-				c.add(p, "%s to %s overlaps another dated assignment of %q (%s to %s); make the ranges disjoint", d.From, d.To, d.Employee, o.from, o.to)
-			}
-		}
-		c.e.dated[d.Employee] = append(c.e.dated[d.Employee], r)
-	}
-	for _, rs := range c.e.dated {
-		slices.SortFunc(rs, func(a, b datedRange) int { return int(a.from) - int(b.from) })
-	}
-	for i, w := range a.RestDays {
-		wd, ok := weekdays[w]
-		if !ok {
-			c.add(fmt.Sprintf("assign.rest_days[%d]", i), "%q must be one of mon, tue, wed, thu, fri, sat, sun", w)
-			continue
-		}
-		c.e.restDays[wd] = true
-	}
 }
 
 func (c *compiler) holidays(hs []string) {

@@ -123,7 +123,8 @@
 //     max_speed_kmh (default 120) allows: distance > speed × elapsed; or
 //     when an offline upload lies more than drift_km (default 1) from the
 //     previous online located punch within the lookback. Distances are
-//     haversine, less both punches' accuracy radii;
+//     haversine on WGS-84 (GCJ-02 and BD-09 positions are converted), less
+//     both punches' accuracy radii;
 //   - the platform's outside, location_exception, device_exception and
 //     wifi_exception verdicts, from punch.platform_result and
 //     punch.anomalies, are carried over under their names, and so are the

@@ -71,18 +71,10 @@ func (e *Engine) Employee(employeeID string, events []mapping.Event, from, to st
 	}
 	slices.SortFunc(an.list, compareAnom)
 
-	// The counted punches of each occurrence, in time order: in a window
-	// and not a duplicate.
-	byOcc := make([][]*punch, len(occs))
-	for i := range c.punches {
-		if p := &c.punches[i]; p.inWin && p.dupOf == nil {
-			byOcc[p.home] = append(byOcc[p.home], p)
-		}
-	}
-
+	flat, start := countedByOccurrence(c.punches, len(occs))
 	wm := watermarkSec(watermark)
 	out := make([]mapping.DayRecord, 0, int(t-f+1)*len(e.def))
-	var b builder
+	b := builder{times: make([]time.Time, 0, 2*len(occs)), idSlab: make([]string, 0, len(flat)+4*(len(c.leave)+len(c.overtime)))}
 	ai := 0
 	for k := range occs {
 		o := &occs[k]
@@ -96,7 +88,7 @@ func (e *Engine) Employee(employeeID string, events []mapping.Event, from, to st
 		if o.d < f || o.d > t || o.we+e.settle >= wm {
 			continue
 		}
-		out = append(out, e.record(&b, employeeID, o, byOcc[k], &c, an.list[ai:aj]))
+		out = append(out, e.record(&b, employeeID, o, flat[start[k]:start[k+1]], &c, an.list[ai:aj]))
 	}
 	slices.SortFunc(out, func(a, b mapping.DayRecord) int {
 		if c := strings.Compare(a.Date, b.Date); c != 0 {
@@ -105,6 +97,35 @@ func (e *Engine) Employee(employeeID string, events []mapping.Event, from, to st
 		return strings.Compare(a.Shift, b.Shift)
 	})
 	return out, nil
+}
+
+// countedByOccurrence buckets the counted punches (in a window and not a
+// duplicate) by occurrence, keeping time order: occurrence k's are
+// flat[start[k]:start[k+1]]. Two passes and two allocations, whatever the
+// number of occurrences.
+func countedByOccurrence(ps []punch, n int) ([]*punch, []int32) {
+	start := make([]int32, n+1)
+	for i := range ps {
+		if p := &ps[i]; p.inWin && p.dupOf == nil {
+			start[p.home+1]++
+		}
+	}
+	for k := range n {
+		start[k+1] += start[k]
+	}
+	flat := make([]*punch, start[n])
+	fill := start[:n:n]
+	for i := range ps {
+		if p := &ps[i]; p.inWin && p.dupOf == nil {
+			flat[fill[p.home]] = p
+			fill[p.home]++
+		}
+	}
+	// fill[k] advanced to the end of bucket k, which is start[k+1]; shift
+	// back to get the starts.
+	copy(start[1:], start[:n])
+	start[0] = 0
+	return flat, start
 }
 
 // watermarkSec turns the watermark into whole seconds such that

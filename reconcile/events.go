@@ -53,7 +53,8 @@ func statusRank(s mapping.Status) int {
 // events, keeping the latest revision of each (see latest).
 func (e *Engine) collect(emp string, events []mapping.Event) collected {
 	var c collected
-	var cands, approvals []*mapping.Event
+	var approvals []*mapping.Event
+	cands := make([]*mapping.Event, 0, len(events))
 	for i := range events {
 		ev := &events[i]
 		if ev.EmployeeID != emp {
@@ -87,6 +88,7 @@ func (e *Engine) collect(emp string, events []mapping.Event) collected {
 			ev, recv = latest(cands[i:j], false)
 		}
 		i = j
+		recv = arrival(ev, recv)
 		if ev.Kind == mapping.KindPunch {
 			c.punches = append(c.punches, punch{sec: ev.Time.Unix(), recv: recv, ev: ev, dir: ev.Punch.Direction})
 			continue
@@ -243,4 +245,20 @@ func state(ev *mapping.Event) mapping.Status {
 		return ev.Makeup.Status
 	}
 	return ""
+}
+
+// arrival is the instant the platform is known to have received a punch,
+// in Unix seconds, for the offline-upload checks: the platform's own upload
+// time when it reports one; else received_at for events pushed to us as
+// they happened (webhook, stream); else the punch's own time, because a
+// pulled punch's received_at is only when we pulled it and says nothing
+// about how late the device uploaded.
+func arrival(ev *mapping.Event, received int64) int64 {
+	switch {
+	case ev.Punch != nil && ev.Punch.UploadedAt != nil:
+		return ev.Punch.UploadedAt.Unix()
+	case ev.Via == mapping.ViaWebhook || ev.Via == mapping.ViaStream:
+		return received
+	}
+	return ev.Time.Unix()
 }

@@ -16,36 +16,6 @@ type occ struct {
 	ws, we     int64 // window after edge sharing; both edges inclusive
 }
 
-// assignment is one employee's resolved schedule.
-type assignment struct {
-	base  []int32
-	dated []datedRange
-}
-
-// assignmentOf resolves the employee's base shifts (their own assignment
-// or the default) and dated assignments.
-func (e *Engine) assignmentOf(emp string) assignment {
-	base, ok := e.employees[emp]
-	if !ok {
-		base = e.def
-	}
-	return assignment{base: base, dated: e.dated[emp]}
-}
-
-// on returns the shifts of date d: a dated assignment covering d (from <= d
-// <= to) beats the base assignment.
-func (a assignment) on(d day) []int32 {
-	for _, r := range a.dated {
-		if d < r.from {
-			break
-		}
-		if d <= r.to {
-			return r.shifts
-		}
-	}
-	return a.base
-}
-
 // occurrences builds the employee's occurrences for dates d0..d1, sorted by
 // window start, with windows shared at the edges:
 //
@@ -176,9 +146,9 @@ func (e *Engine) DatesFor(employeeID string, t time.Time) []string {
 // DatesBetween returns the dates D, sorted, whose occurrences for this
 // employee could be affected by events anywhere in [start, end]: an
 // approval covering that span, or punches within it. An occurrence is
-// affected when [start, end] meets the span from the previous occurrence's
-// window end to the next occurrence's window start, which holds its own
-// window and every punch that could be nearest to it.
+// affected when [start, end] meets its catchment: its window, widened to
+// the midpoints of the gaps to the previous and the next window, which
+// holds every punch that could be nearest to it.
 func (e *Engine) DatesBetween(employeeID string, start, end time.Time) []string {
 	s, t := start.Unix(), end.Unix()
 	if t < s {
@@ -197,10 +167,10 @@ func (e *Engine) DatesBetween(employeeID string, start, end time.Time) []string 
 		// and after t, so their own window is enough.
 		lo, hi := occs[i].ws, occs[i].we
 		if i > 0 {
-			lo = min(lo, occs[i-1].we)
+			lo = min(lo, midpoint(occs[i-1].we, occs[i].ws))
 		}
 		if i+1 < len(occs) {
-			hi = max(hi, occs[i+1].ws)
+			hi = max(hi, midpoint(occs[i].we, occs[i+1].ws)+1)
 		}
 		if lo <= t && s <= hi && occs[i].d != last {
 			out = append(out, occs[i].d.String())
@@ -210,3 +180,6 @@ func (e *Engine) DatesBetween(employeeID string, start, end time.Time) []string 
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// midpoint of a and b, rounded down.
+func midpoint(a, b int64) int64 { return a + (b-a)/2 }

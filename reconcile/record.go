@@ -8,12 +8,38 @@ import (
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
-// builder holds scratch space reused across the records of one call.
+// builder holds scratch space reused across the records of one call, and
+// slabs that the records' first_in, last_out and events point into, so
+// that a record costs a handful of allocations, not dozens.
 type builder struct {
 	counted []*punch
 	spans   []span
 	ids     []string
 	local   []anom
+	times   []time.Time // capacity fixed up front: pointers into it stay valid
+	idSlab  []string
+}
+
+// instant stores the punch's own time, in the rules' zone, for first_in and
+// last_out.
+func (b *builder) instant(p *punch, loc *time.Location) *time.Time {
+	if len(b.times) == cap(b.times) {
+		t := p.ev.Time.In(loc)
+		return &t
+	}
+	b.times = append(b.times, p.ev.Time.In(loc))
+	return &b.times[len(b.times)-1]
+}
+
+// copyIDs copies ids into the slab; the result has no spare capacity, so
+// appending to one record's events never touches another's.
+func (b *builder) copyIDs(ids []string) []string {
+	if cap(b.idSlab)-len(b.idSlab) < len(ids) {
+		b.idSlab = make([]string, 0, max(len(ids), 64))
+	}
+	n := len(b.idSlab)
+	b.idSlab = append(b.idSlab, ids...)
+	return b.idSlab[n:len(b.idSlab):len(b.idSlab)]
 }
 
 // Missing-punch lists; each record gets its own copy so that callers may
@@ -59,7 +85,7 @@ func missingList(in, out bool) []string {
 // seconds and reported as minutes rounded to the nearest (half up).
 func (e *Engine) record(b *builder, emp string, o *occ, ps []*punch, c *collected, homed []anom) mapping.DayRecord {
 	s := &e.shifts[o.shift]
-	r := mapping.DayRecord{Schema: mapping.DaySchema, EmployeeID: emp, Date: o.d.String(), Shift: s.name}
+	r := mapping.DayRecord{Schema: mapping.DaySchema, EmployeeID: emp, Date: e.dateString(o.d), Shift: s.name}
 
 	// In strict mode a punch without a direction does not count.
 	b.counted, b.local, b.ids = b.counted[:0], b.local[:0], b.ids[:0]
@@ -85,10 +111,10 @@ func (e *Engine) record(b *builder, emp string, o *occ, ps []*punch, c *collecte
 	}
 	r.WorkedMinutes = minutes(worked)
 	if pr.firstIn != nil {
-		r.FirstIn = e.instant(pr.firstIn)
+		r.FirstIn = b.instant(pr.firstIn, e.loc)
 	}
 	if pr.lastOut != nil {
-		r.LastOut = e.instant(pr.lastOut)
+		r.LastOut = b.instant(pr.lastOut, e.loc)
 	}
 
 	hasPunches := len(b.counted) > 0
@@ -141,7 +167,7 @@ func (e *Engine) finish(b *builder, r mapping.DayRecord, homed []anom) mapping.D
 	if len(b.ids) > 0 {
 		slices.Sort(b.ids)
 		ids := slices.Compact(b.ids)
-		r.Events = slices.Clone(ids)
+		r.Events = b.copyIDs(ids)
 	}
 	if n := len(homed) + len(b.local); n > 0 {
 		if len(b.local) > 0 {
@@ -155,11 +181,4 @@ func (e *Engine) finish(b *builder, r mapping.DayRecord, homed []anom) mapping.D
 		}
 	}
 	return r
-}
-
-// instant is the punch's own time in the rules' zone, for first_in and
-// last_out.
-func (e *Engine) instant(p *punch) *time.Time {
-	t := p.ev.Time.In(e.loc)
-	return &t
 }

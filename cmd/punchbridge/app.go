@@ -40,7 +40,7 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 	}
 	engine, err := reconcile.Compile(cfg.Rules)
 	if err != nil {
-		return nil, fmt.Errorf("rules: %w", err)
+		return nil, ruleErrors(cfg, err)
 	}
 	set, err := newRegistry().Build(cfg, deps)
 	if err != nil {

@@ -292,7 +292,7 @@ rules:
       early_exit_grace: 10m
       half_day_below: 4h
       absent_below: 2h
-      directions: alternate
+      directions: strict        # DingTalk reports each punch's direction
       working_hours: first_last
       overtime: {after: 30m, requires_approval: true}
   assign:

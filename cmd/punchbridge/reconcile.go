@@ -72,6 +72,13 @@ func runReconcile(ctx context.Context, env *cmdEnv, args []string) int {
 		return exitUsage
 	}
 
+	if *fromFlag != "" {
+		if err := checkRange(*fromFlag, *toFlag); err != nil {
+			fmt.Fprintf(env.stderr, "reconcile: %v\n", err)
+			return exitUsage
+		}
+	}
+
 	eng, err := loadEngine(*rulesPath)
 	if err != nil {
 		printProblems(env.stderr, err)
@@ -157,6 +164,22 @@ func loadEngine(path string) (*reconcile.Engine, error) {
 		out = append(out, e)
 	}
 	return nil, errors.Join(out...)
+}
+
+// checkRange validates --from and --to before any work.
+func checkRange(from, to string) error {
+	f, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		return fmt.Errorf("--from %q: want a date YYYY-MM-DD", from)
+	}
+	t, err := time.Parse(time.DateOnly, to)
+	if err != nil {
+		return fmt.Errorf("--to %q: want a date YYYY-MM-DD", to)
+	}
+	if t.Before(f) {
+		return fmt.Errorf("--to %s is before --from %s; the range is inclusive, use --to >= --from", to, from)
+	}
+	return nil
 }
 
 // parseAsOf reads an RFC 3339 time, or a date meaning its midnight in loc.

@@ -85,7 +85,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	srv := &http.Server{
 		Addr:              cfg.Server.Listen,
-		Handler:           server.New(server.Options{Receivers: receivers, Ingest: a.ingester.Emit, Log: log}),
+		Handler:           server.New(server.Options{Receivers: receivers, Ingest: a.ingester.Emit, Ready: a.ledger.Ping, Log: log}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", cfg.Server.Listen)

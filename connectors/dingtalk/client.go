@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/tidwall/gjson"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/punchbridge/punchbridge/connectors"
@@ -104,12 +105,30 @@ func newClient(cfg Config, deps connectors.Deps, log *slog.Logger) *client {
 // envelope is the part every oapi answer shares. Error answers come inside
 // HTTP 200.
 type envelope struct {
-	ErrCode      flexInt    `json:"errcode"`
-	ErrMsg       string     `json:"errmsg"`
-	SubCode      flexString `json:"sub_code"`
-	SubCodeCamel flexString `json:"subCode"`
-	SubMsg       string     `json:"sub_msg"`
-	SubMsgCamel  string     `json:"subMsg"`
+	ErrCode int
+	ErrMsg  string
+	SubCode string
+	SubMsg  string
+}
+
+// readEnvelope reads the shared fields with gjson, leniently (errcode may
+// be a number or a string; sub_code and subCode both occur), without
+// decoding the whole answer: the payload is decoded once, by the caller.
+// The other fields are looked up only for an error, which is small.
+func readEnvelope(b []byte) envelope {
+	e := envelope{ErrCode: int(gjson.GetBytes(b, "errcode").Int())}
+	if e.ErrCode == codeOK {
+		return e
+	}
+	r := gjson.GetManyBytes(b, "errmsg", "sub_code", "subCode", "sub_msg", "subMsg")
+	e.ErrMsg, e.SubCode, e.SubMsg = r[0].String(), r[1].String(), r[3].String()
+	if e.SubCode == "" {
+		e.SubCode = r[2].String()
+	}
+	if e.SubMsg == "" {
+		e.SubMsg = r[4].String()
+	}
+	return e
 }
 
 // apiError returns the answer's error, or nil for errcode 0.
@@ -117,14 +136,7 @@ func (e envelope) apiError(api string) *APIError {
 	if e.ErrCode == codeOK {
 		return nil
 	}
-	sub, subMsg := string(e.SubCode), e.SubMsg
-	if sub == "" {
-		sub = string(e.SubCodeCamel)
-	}
-	if subMsg == "" {
-		subMsg = e.SubMsgCamel
-	}
-	return &APIError{API: api, Code: int(e.ErrCode), Msg: e.ErrMsg, SubCode: sub, SubMsg: subMsg}
+	return &APIError{API: api, Code: e.ErrCode, Msg: e.ErrMsg, SubCode: e.SubCode, SubMsg: e.SubMsg}
 }
 
 // call POSTs body to api with the access token and decodes the answer into
@@ -141,18 +153,14 @@ func (c *client) call(ctx context.Context, api string, body, out any) error {
 		if err != nil {
 			return fmt.Errorf("dingtalk: call %s: %w", api, err)
 		}
-		var env envelope
-		if err := json.Unmarshal(raw, &env); err != nil {
-			return fmt.Errorf("dingtalk: decode %s answer: %w", api, err)
-		}
-		apiErr := env.apiError(api)
+		apiErr := readEnvelope(raw).apiError(api)
 		if apiErr == nil {
 			if err := json.Unmarshal(raw, out); err != nil {
 				return fmt.Errorf("dingtalk: decode %s answer: %w", api, err)
 			}
 			return nil
 		}
-		if refreshed || classify(api, apiErr.Code, apiErr.SubCode, apiErr.Msg+" "+apiErr.SubMsg) != classToken {
+		if refreshed || apiErr.class() != classToken {
 			return apiErr
 		}
 		c.log.Info("access token rejected, refreshing", "api", api, "errcode", apiErr.Code)
@@ -226,13 +234,16 @@ func (c *client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		c.count(ctx, api, "transport")
 		return true, nil
 	}
-	var env envelope
-	if json.Unmarshal(b, &env) != nil {
+	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
 		c.count(ctx, api, "bad_json")
 		return false, nil
 	}
-	c.count(ctx, api, code(int(env.ErrCode)))
-	return classify(api, int(env.ErrCode), "", "") == classRetry, nil
+	env := readEnvelope(b)
+	c.count(ctx, api, code(env.ErrCode))
+	if apiErr := env.apiError(api); apiErr != nil {
+		return apiErr.class() == classRetry, nil
+	}
+	return false, nil
 }
 
 type counterKey struct{}

@@ -3,11 +3,13 @@ package dingtalk
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
 	dt "github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
 )
@@ -267,5 +269,35 @@ func TestClassify(t *testing.T) {
 		if got := classify(tc.api, tc.code, tc.sub, tc.msg); got != tc.want {
 			t.Errorf("%s: classify = %d, want %d", tc.comment, got, tc.want)
 		}
+	}
+}
+
+// countingTransport counts the requests it carries.
+type countingTransport struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestUsesTheGivenTransport(t *testing.T) {
+	srv := dt.NewServer(dt.WithCompany(smallCompany()))
+	t.Cleanup(srv.Close)
+	tr := &countingTransport{}
+	conn, err := NewConnector("dt", Config{AppKey: srv.AppKey(), AppSecret: config.Secret(srv.AppSecret()), CorpID: srv.CorpID(), BaseURL: srv.URL()},
+		connectors.Deps{Transport: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.departments(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if want := srv.Calls(dt.APIGetToken) + srv.Calls(dt.APIListSubDept); tr.n != want || want == 0 {
+		t.Errorf("transport carried %d requests, the server saw %d", tr.n, want)
 	}
 }

@@ -113,10 +113,12 @@ func (e *APIError) Error() string {
 	return redact(s)
 }
 
+func (e *APIError) class() class { return classify(e.API, e.Code, e.SubCode, e.Msg+" "+e.SubMsg) }
+
 // Is maps the errcode to this package's sentinels and to
 // connectors.ErrPermanent for answers no retry can change.
 func (e *APIError) Is(target error) bool {
-	c := classify(e.API, e.Code, e.SubCode, e.Msg+" "+e.SubMsg)
+	c := e.class()
 	switch target {
 	case ErrCredentials:
 		return c == classCreds

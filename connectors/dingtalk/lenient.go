@@ -21,6 +21,9 @@ func unquote(b []byte) (string, bool, error) {
 		return "", true, nil
 	}
 	if b[0] == '"' {
+		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
+			return strings.TrimSpace(string(b[1 : len(b)-1])), false, nil // no escapes: the common case
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return "", false, err

@@ -21,7 +21,6 @@ const (
 )
 
 type tokenResponse struct {
-	envelope
 	AccessToken string  `json:"access_token"`
 	ExpiresIn   flexInt `json:"expires_in"`
 }
@@ -78,12 +77,12 @@ func (c *client) fetchToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("dingtalk: get access token: %w", err)
 	}
+	if apiErr := readEnvelope(raw).apiError(apiGetToken); apiErr != nil {
+		return "", apiErr
+	}
 	var tr tokenResponse
 	if err := json.Unmarshal(raw, &tr); err != nil {
 		return "", fmt.Errorf("dingtalk: decode gettoken answer: %w", err)
-	}
-	if apiErr := tr.apiError(apiGetToken); apiErr != nil {
-		return "", apiErr
 	}
 	if tr.AccessToken == "" {
 		return "", errors.New("dingtalk: gettoken answered without an access_token")

@@ -1,6 +1,7 @@
 package ledgertest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -32,6 +33,7 @@ func Run(t *testing.T, open Open) {
 		{"Checkpoints", checkpointTests},
 		{"Outbox", outboxTests},
 		{"Concurrency", concurrencyTests},
+		{"Ping", pingTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -181,4 +183,19 @@ func eventJSON(t *testing.T, events []mapping.Event) []string {
 func withEmployee(e mapping.Event, employee string) mapping.Event {
 	e.EmployeeID = employee
 	return e
+}
+
+var pingTests = []test{
+	{"an open ledger answers", func(t *testing.T, l ledger.Ledger) {
+		if err := l.Ping(context.Background()); err != nil {
+			t.Fatalf("Ping: %v", err)
+		}
+	}},
+	{"a cancelled context is reported", func(t *testing.T, l ledger.Ledger) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := l.Ping(ctx); err == nil {
+			t.Fatal("Ping with a cancelled context succeeded")
+		}
+	}},
 }

@@ -144,6 +144,18 @@ func openPool(path string, busy time.Duration, readOnly bool) (*sql.DB, error) {
 	return db, nil
 }
 
+// Ping checks that the database answers on both the write and the read
+// connections.
+func (l *Ledger) Ping(ctx context.Context) error {
+	if err := l.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping writer: %w", err)
+	}
+	if err := l.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping readers: %w", err)
+	}
+	return nil
+}
+
 // Close closes both connection pools.
 func (l *Ledger) Close() error {
 	return errors.Join(l.r.Close(), l.w.Close())

@@ -65,7 +65,7 @@ func (s *Server) listRecord(w http.ResponseWriter, r *http.Request) {
 		writeError(w, CodeInvalidParams, "不支持查询180天之前的数据")
 		return
 	}
-	out := []map[string]any{}
+	out := []wireRecord{}
 	if b.IsI18n {
 		// A domestic organization asking with isI18n=true gets nothing
 		// back: the platform's FAQ names this as a cause of empty results.
@@ -73,7 +73,7 @@ func (s *Server) listRecord(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	var again []map[string]any
+	var again []wireRecord
 	seen := map[string]bool{}
 	for _, u := range b.UserIDs {
 		if seen[u] {
@@ -103,10 +103,46 @@ func parseDateTime(s string) (time.Time, error) {
 	return time.ParseInLocation(time.DateOnly, s, Shanghai)
 }
 
+// wireRecord is one record of a listRecord answer. Numeric fields are any
+// so that each record can carry them as numbers or as strings; nil and ""
+// fields are left out, as the platform leaves out what does not apply.
+type wireRecord struct {
+	ID                any    `json:"id"`
+	UserID            string `json:"userId"`
+	CorpID            string `json:"corpId"`
+	WorkDate          any    `json:"workDate,omitempty"`
+	CheckType         string `json:"checkType,omitempty"`
+	TimeResult        string `json:"timeResult,omitempty"`
+	LocationResult    string `json:"locationResult,omitempty"`
+	SourceType        string `json:"sourceType,omitempty"`
+	LocationMethod    string `json:"locationMethod,omitempty"`
+	UserCheckTime     any    `json:"userCheckTime"`
+	BaseCheckTime     any    `json:"baseCheckTime,omitempty"`
+	PlanCheckTime     any    `json:"planCheckTime,omitempty"`
+	GroupID           any    `json:"groupId,omitempty"`
+	PlanID            any    `json:"planId,omitempty"`
+	IsLegal           string `json:"isLegal,omitempty"`
+	InvalidRecordType string `json:"invalidRecordType,omitempty"`
+	InvalidRecordMsg  string `json:"invalidRecordMsg,omitempty"`
+	UserLatitude      any    `json:"userLatitude,omitempty"`
+	UserLongitude     any    `json:"userLongitude,omitempty"`
+	UserAccuracy      any    `json:"userAccuracy,omitempty"`
+	UserAddress       string `json:"userAddress,omitempty"`
+	DeviceID          string `json:"deviceId,omitempty"`
+	DeviceSN          string `json:"deviceSN,omitempty"`
+	UserSSID          string `json:"userSsid,omitempty"`
+	UserMacAddr       string `json:"userMacAddr,omitempty"`
+	BaseLatitude      any    `json:"baseLatitude,omitempty"`
+	BaseLongitude     any    `json:"baseLongitude,omitempty"`
+	BaseAddress       string `json:"baseAddress,omitempty"`
+	GmtCreate         any    `json:"gmtCreate"`
+	GmtModified       any    `json:"gmtModified"`
+}
+
 // wire renders r as listRecord does. Records with an odd id carry their
 // numbers as JSON strings (the documented type), the others as JSON numbers
 // (what the platform's sample shows).
-func (r Record) wire(corpID string) map[string]any {
+func (r Record) wire(corpID string) wireRecord {
 	asString := r.ID%2 == 1
 	num := func(v int64) any {
 		if asString {
@@ -120,53 +156,48 @@ func (r Record) wire(corpID string) map[string]any {
 		}
 		return v
 	}
-	ms := func(t time.Time) any { return num(t.UnixMilli()) }
-	m := map[string]any{
-		"id":            num(r.ID),
-		"userId":        r.UserID,
-		"corpId":        corpID,
-		"userCheckTime": ms(r.CheckTime),
-		"gmtCreate":     ms(r.CheckTime),
-		"gmtModified":   ms(r.CheckTime),
-		"sourceType":    r.SourceType,
-		"isLegal":       r.IsLegal,
-	}
-	set := func(k, v string) {
-		if v != "" {
-			m[k] = v
+	ms := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
 		}
+		return num(t.UnixMilli())
 	}
-	set("checkType", r.CheckType)
-	set("timeResult", r.TimeResult)
-	set("locationResult", r.LocationResult)
-	set("locationMethod", r.LocationMethod)
-	set("invalidRecordType", r.InvalidRecordType)
-	set("invalidRecordMsg", r.InvalidRecordMsg)
-	set("userAddress", r.Address)
-	set("deviceId", r.DeviceID)
-	set("deviceSN", r.DeviceSN)
-	set("userSsid", r.SSID)
-	set("userMacAddr", r.MacAddr)
-	if !r.WorkDate.IsZero() {
-		m["workDate"] = ms(r.WorkDate)
+	opt := func(v int64) any {
+		if v == 0 {
+			return nil
+		}
+		return num(v)
 	}
-	if !r.BaseCheckTime.IsZero() {
-		m["baseCheckTime"] = ms(r.BaseCheckTime)
-		m["planCheckTime"] = ms(r.BaseCheckTime)
-	}
-	if r.GroupID != 0 {
-		m["groupId"] = num(r.GroupID)
-	}
-	if r.PlanID != 0 {
-		m["planId"] = num(r.PlanID)
+	w := wireRecord{
+		ID:                num(r.ID),
+		UserID:            r.UserID,
+		CorpID:            corpID,
+		WorkDate:          ms(r.WorkDate),
+		CheckType:         r.CheckType,
+		TimeResult:        r.TimeResult,
+		LocationResult:    r.LocationResult,
+		SourceType:        r.SourceType,
+		LocationMethod:    r.LocationMethod,
+		UserCheckTime:     ms(r.CheckTime),
+		BaseCheckTime:     ms(r.BaseCheckTime),
+		PlanCheckTime:     ms(r.BaseCheckTime),
+		GroupID:           opt(r.GroupID),
+		PlanID:            opt(r.PlanID),
+		IsLegal:           r.IsLegal,
+		InvalidRecordType: r.InvalidRecordType,
+		InvalidRecordMsg:  r.InvalidRecordMsg,
+		UserAddress:       r.Address,
+		DeviceID:          r.DeviceID,
+		DeviceSN:          r.DeviceSN,
+		UserSSID:          r.SSID,
+		UserMacAddr:       r.MacAddr,
+		GmtCreate:         ms(r.CheckTime),
+		GmtModified:       ms(r.CheckTime),
 	}
 	if r.HasLocation {
-		m["userLatitude"] = flt(r.Lat)
-		m["userLongitude"] = flt(r.Lng)
-		m["userAccuracy"] = flt(r.Accuracy)
-		m["baseLatitude"] = flt(officeLat)
-		m["baseLongitude"] = flt(officeLng)
-		m["baseAddress"] = "浙江省杭州市余杭区文一西路"
+		w.UserLatitude, w.UserLongitude, w.UserAccuracy = flt(r.Lat), flt(r.Lng), flt(r.Accuracy)
+		w.BaseLatitude, w.BaseLongitude = flt(officeLat), flt(officeLng)
+		w.BaseAddress = "浙江省杭州市余杭区文一西路"
 	}
-	return m
+	return w
 }

@@ -104,6 +104,10 @@ func WithUnmappedUsers(n int) GenOption { return func(g *genConfig) { g.unmapped
 // OffDuty punch near 18:00, with roughly 3% missing in, 12% late (2% of them
 // seriously), 3% missing out, 7% early leaving, 4% of phone punches out of
 // range, and 1% of user-days with an extra punch the platform flags invalid.
+//
+// Pick from so that the whole range lies in the past of the clocks that
+// read it: the server refuses queries older than 180 days (WithClock), and
+// punch validation refuses punches in the future of their arrival.
 func GenerateCompany(seed int64, employees int, from time.Time, days int, opts ...GenOption) Company {
 	g := genConfig{corpID: DefaultCorpID}
 	for _, o := range opts {

@@ -38,7 +38,7 @@
 //     repeated at the end of every listRecord answer that contains it, as a
 //     platform retry or an overlapping page would deliver it.
 //
-// The server's clock (WithClock) decides token expiry and the 180-day look-
-// back limit; the QPS limit (WithQPS) is measured on the wall clock, because
+// The server's clock (WithClock) decides token expiry and the 180-day
+// look-back limit; the QPS limit (WithQPS) is measured on the wall clock, because
 // a rate needs time that moves.
 package dingtalktest

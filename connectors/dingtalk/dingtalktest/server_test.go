@@ -245,7 +245,9 @@ func TestListRecordLimits(t *testing.T) {
 
 func TestListRecordServesTheSpanInclusive(t *testing.T) {
 	c := Company{CorpID: "dingx", Depts: []Dept{{ID: RootDept}}, Users: []User{{UserID: "u1", Depts: []int64{RootDept}}}}
-	at := func(h, m, s int) time.Time { return monday.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second) }
+	at := func(h, m, s int) time.Time {
+		return monday.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second)
+	}
 	c.Records = []Record{
 		{ID: 10, UserID: "u1", CheckTime: at(8, 59, 59), CheckType: "OnDuty", SourceType: "USER", HasLocation: true, Lat: 30.5, Lng: 120.25},
 		{ID: 11, UserID: "u1", CheckTime: at(9, 0, 0), CheckType: "OnDuty", SourceType: "USER", HasLocation: true, Lat: 30.5, Lng: 120.25},
