@@ -70,7 +70,7 @@ func (s *Sync) Run(ctx context.Context, now time.Time) (Report, error) {
 	log := s.logger()
 	var errs []error
 
-	if err := s.refreshIdentities(ctx); err != nil {
+	if err := s.RefreshIdentities(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	n, err := s.Ingester.RemapQuarantined(ctx)
@@ -165,8 +165,10 @@ func (s *Sync) watermark(ctx context.Context) (time.Time, error) {
 	return wm, nil
 }
 
-// refreshIdentities reloads the identity table from every directory.
-func (s *Sync) refreshIdentities(ctx context.Context) error {
+// RefreshIdentities reloads the identity table from every directory. Run
+// does it first; serve also does it at start-up, so that webhook events
+// arriving before the first run are mapped.
+func (s *Sync) RefreshIdentities(ctx context.Context) error {
 	var errs []error
 	for _, d := range s.Directories {
 		users, err := d.Users(ctx)

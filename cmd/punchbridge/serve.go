@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/punchbridge/punchbridge/config"
@@ -48,15 +49,21 @@ func runServe(ctx context.Context, env *cmdEnv, args []string) int {
 		cfg.Server.Listen = *listen
 	}
 	log := slog.New(slog.NewJSONHandler(env.stderr, nil))
-	if err := serve(ctx, cfg, log); err != nil {
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "serve: listen on %s: %v\n", cfg.Server.Listen, err)
+		return exitFailure
+	}
+	if err := serve(ctx, cfg, log, ln); err != nil {
 		log.Error("serve stopped", "err", err)
 		return exitFailure
 	}
 	return exitOK
 }
 
-// serve runs until ctx ends.
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+// serve runs until ctx ends, answering HTTP on ln (which it closes).
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Listener) error {
+	defer ln.Close()
 	a, err := openApp(ctx, cfg, connectors.Deps{Logger: log, Now: time.Now})
 	if err != nil {
 		return err
@@ -69,6 +76,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
+		// Map users before the first run, so that webhook events are not
+		// quarantined until then; a failure here is retried by every run.
+		if err := s.RefreshIdentities(ctx); err != nil {
+			log.Warn("identity refresh failed at start-up", "job", j.Name, "err", err)
+		}
 		if err := sched.Add(j.Name, j.Spec(), func(ctx context.Context, now time.Time) error {
 			_, err := s.Run(ctx, now)
 			return err
@@ -78,19 +90,26 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 
 	var receivers []connectors.Receiver
+	var wg sync.WaitGroup
+	workCtx, stopWork := context.WithCancel(ctx)
+	defer func() { stopWork(); wg.Wait() }()
 	for _, c := range a.set.Connectors {
 		if r, ok := c.(connectors.Receiver); ok {
 			receivers = append(receivers, r)
 		}
+		if w, ok := c.(connectors.Worker); ok {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := w.Work(workCtx, a.ingester.Emit); err != nil {
+					log.Error("connector background work stopped", "connector", w.Name(), "err", err)
+				}
+			}()
+		}
 	}
 	srv := &http.Server{
-		Addr:              cfg.Server.Listen,
 		Handler:           server.New(server.Options{Receivers: receivers, Ingest: a.ingester.Emit, Ready: a.ledger.Ping, Log: log}),
 		ReadHeaderTimeout: 10 * time.Second,
-	}
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
 	}
 	sched.Start(ctx)
 	log.Info("serving", "addr", ln.Addr().String(), "jobs", len(cfg.Jobs), "connectors", len(a.set.Connectors), "sinks", len(a.set.Sinks))
@@ -99,7 +118,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("http server: %w", err)
+		return errors.Join(fmt.Errorf("http server: %w", err), sched.Stop(context.WithoutCancel(ctx)))
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
