@@ -116,8 +116,12 @@
 //
 // Anomalies never change the status. Beyond duplicate_punch, unassigned_punch,
 // unknown_direction, out_before_in and makeup_pending:
-//   - offline_upload when a punch was received more than offline_after
-//     (default 1h) after its time: received_at − time > offline_after;
+//   - offline_upload when a punch reached the platform more than
+//     offline_after (default 1h) after its time: arrival − time >
+//     offline_after, where arrival is punch.uploaded_at when the platform
+//     reports it, else received_at for webhook and stream events; a pulled
+//     punch without uploaded_at is not judged, because its received_at is
+//     only the time of the pull;
 //   - location_jump when two consecutive located punches of one employee,
 //     at most anomalies.lookback (default 12h) apart, are farther apart than
 //     max_speed_kmh (default 120) allows: distance > speed × elapsed; or
