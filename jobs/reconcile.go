@@ -17,13 +17,11 @@ const settleMargin = 48 * time.Hour
 
 // reconcile recomputes, for every employee on the roster, the dates from
 // the start of the look-back window (or the employee's oldest dirty date, if
-// older) to the watermark's date, stores changed day records as new versions
-// and queues them for every sink.
-func (s *Sync) reconcile(ctx context.Context, now, wm time.Time, rep *Report) error {
+// older) to the date of the employee's watermark, stores changed day records
+// as new versions and queues them for every sink.
+func (s *Sync) reconcile(ctx context.Context, now time.Time, wms watermarks, rep *Report) error {
 	loc := s.Engine.Location()
 	from := now.Add(-s.Lookback).In(loc).Format(time.DateOnly)
-	to := wm.In(loc).Format(time.DateOnly)
-	clearBefore := wm.Add(-settleMargin).In(loc).Format(time.DateOnly)
 
 	dirty, err := s.Ledger.DirtyDays(ctx)
 	if err != nil {
@@ -38,6 +36,12 @@ func (s *Sync) reconcile(ctx context.Context, now, wm time.Time, rep *Report) er
 		return err
 	}
 	for _, emp := range roster {
+		wm := wms.For(s.Identities.Tenants(emp))
+		if wm.IsZero() {
+			continue // a source feeding this employee has never been pulled
+		}
+		to := wm.In(loc).Format(time.DateOnly)
+		clearBefore := wm.Add(-settleMargin).In(loc).Format(time.DateOnly)
 		efrom := from
 		for _, d := range dirtyBy[emp] {
 			if d < efrom {

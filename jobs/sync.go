@@ -59,7 +59,8 @@ type Report struct {
 	DeadLettered   int            `json:"dead_lettered"`
 	APICalls       int            `json:"api_calls"`
 	APICallsByAPI  map[string]int `json:"api_calls_by_api,omitempty"`
-	Watermark      time.Time      `json:"watermark"`
+	// Watermark is the oldest checkpoint of the job's sources.
+	Watermark time.Time `json:"watermark"`
 }
 
 // Run executes the job once as of now. A source that fails does not stop
@@ -86,13 +87,12 @@ func (s *Sync) Run(ctx context.Context, now time.Time) (Report, error) {
 		}
 	}
 
-	wm, err := s.watermark(ctx)
+	wms, err := s.watermarks(ctx)
 	if err != nil {
 		errs = append(errs, err)
-	}
-	rep.Watermark = wm
-	if !wm.IsZero() {
-		if err := s.reconcile(ctx, now, wm, &rep); err != nil {
+	} else {
+		rep.Watermark = wms.min
+		if err := s.reconcile(ctx, now, wms, &rep); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -145,24 +145,55 @@ func (s *Sync) pull(ctx context.Context, src connectors.Source, now time.Time, r
 	return nil
 }
 
-// watermark is the time up to which every source is known to be complete:
-// the oldest checkpoint among them. Zero when a source has never completed
-// a pull, because then no day can be final.
-func (s *Sync) watermark(ctx context.Context) (time.Time, error) {
-	var wm time.Time
+// watermarks holds how far each source is known to be complete.
+type watermarks struct {
+	min      time.Time            // the oldest checkpoint of all sources
+	byTenant map[string]time.Time // "platform/tenant" → its sources' oldest checkpoint
+}
+
+// watermarks reads every source's checkpoint. A source that has never
+// completed a pull has none, and then no day it feeds can be final.
+func (s *Sync) watermarks(ctx context.Context) (watermarks, error) {
+	w := watermarks{byTenant: map[string]time.Time{}}
 	for i, src := range s.Sources {
 		cp, ok, err := s.Ledger.Checkpoint(ctx, src.Name())
 		if err != nil {
-			return time.Time{}, fmt.Errorf("sync: read checkpoint of %s: %w", src.Name(), err)
+			return watermarks{}, fmt.Errorf("sync: read checkpoint of %s: %w", src.Name(), err)
 		}
 		if !ok {
-			return time.Time{}, nil
+			cp = time.Time{}
 		}
-		if i == 0 || cp.Before(wm) {
-			wm = cp
+		if i == 0 || cp.Before(w.min) {
+			w.min = cp
+		}
+		key := src.Platform() + "/" + src.Tenant()
+		if old, seen := w.byTenant[key]; !seen || cp.Before(old) {
+			w.byTenant[key] = cp
 		}
 	}
-	return wm, nil
+	return w, nil
+}
+
+// For is the watermark of one employee: the oldest checkpoint among the
+// sources of the tenants that feed the employee (DESIGN.md, "Attendance
+// rules"), or the oldest of all sources when no directory maps the employee.
+func (w watermarks) For(tenants []string) time.Time {
+	var wm time.Time
+	found := false
+	for _, t := range tenants {
+		cp, ok := w.byTenant[t]
+		if !ok {
+			continue
+		}
+		if !found || cp.Before(wm) {
+			wm = cp
+		}
+		found = true
+	}
+	if !found {
+		return w.min
+	}
+	return wm
 }
 
 // RefreshIdentities reloads the identity table from every directory. Run

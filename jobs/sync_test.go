@@ -32,6 +32,7 @@ func at(date, hhmm string) time.Time {
 type fakeSource struct {
 	mu     sync.Mutex
 	name   string
+	tenant string // default t1
 	events []mapping.Event
 	users  []connectors.User
 	fail   error
@@ -40,7 +41,12 @@ type fakeSource struct {
 
 func (f *fakeSource) Name() string     { return f.name }
 func (f *fakeSource) Platform() string { return "fake" }
-func (f *fakeSource) Tenant() string   { return "t1" }
+func (f *fakeSource) Tenant() string {
+	if f.tenant == "" {
+		return "t1"
+	}
+	return f.tenant
+}
 
 func (f *fakeSource) Pull(ctx context.Context, w connectors.Window, emit connectors.EmitFunc) (connectors.PullStats, error) {
 	f.mu.Lock()
@@ -72,8 +78,8 @@ func (f *fakeSource) add(user string, t time.Time, received time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.events = append(f.events, mapping.Event{
-		Schema: mapping.EventSchema, ID: fmt.Sprintf("fake/t1/punch/%s-%d", user, t.Unix()), Kind: mapping.KindPunch,
-		Platform: "fake", Connector: f.name, Tenant: "t1", UserID: user, Time: t, ReceivedAt: received, Via: mapping.ViaPull,
+		Schema: mapping.EventSchema, ID: fmt.Sprintf("fake/%s/punch/%s-%d", f.Tenant(), user, t.Unix()), Kind: mapping.KindPunch,
+		Platform: "fake", Connector: f.name, Tenant: f.Tenant(), UserID: user, Time: t, ReceivedAt: received, Via: mapping.ViaPull,
 		Punch: &mapping.Punch{Direction: mapping.DirUnknown, Method: mapping.MethodApp},
 	})
 }
@@ -308,5 +314,39 @@ func TestSyncDeadLetters(t *testing.T) {
 				t.Fatalf("dead-letter queue holds %d entries (first error %q), want %d with their errors", len(entries), entries[0].LastError, tc.wantDead)
 			}
 		})
+	}
+}
+
+// TestWatermarkPerTenant: an employee's days wait only for the sources that
+// feed that employee. While the branch office's source fails, head office
+// employees are still reconciled and pushed; the branch's wait.
+func TestWatermarkPerTenant(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.week()
+	branch := &fakeSource{name: "branch", tenant: "t2", users: []connectors.User{{UserID: "b1", JobNumber: "B1"}}}
+	branch.add("b1", at("2026-11-20", "08:50"), at("2026-11-20", "08:51"))
+	branch.add("b1", at("2026-11-20", "18:10"), at("2026-11-20", "18:11"))
+	f.job.Sources = append(f.job.Sources, branch)
+	f.job.Directories = append(f.job.Directories, branch)
+
+	branch.fail = errors.New("branch platform down")
+	if _, err := f.job.Run(ctx, at("2026-11-21", "02:00")); !errors.Is(err, branch.fail) {
+		t.Fatalf("Run = %v, want the branch's error", err)
+	}
+	if _, err := f.ledger.Day(ctx, mapping.DayKey{EmployeeID: "E1", Date: "2026-11-20", Shift: "standard"}); err != nil {
+		t.Fatalf("head office day not reconciled while the branch fails: %v", err)
+	}
+	if _, err := f.ledger.Day(ctx, mapping.DayKey{EmployeeID: "B1", Date: "2026-11-20", Shift: "standard"}); !errors.Is(err, ledger.ErrNotFound) {
+		t.Fatalf("branch day reconciled before its source was ever pulled: %v", err)
+	}
+
+	branch.fail = nil
+	if _, err := f.job.Run(ctx, at("2026-11-21", "03:00")); err != nil {
+		t.Fatal(err)
+	}
+	day, err := f.ledger.Day(ctx, mapping.DayKey{EmployeeID: "B1", Date: "2026-11-20", Shift: "standard"})
+	if err != nil || day.Status != mapping.DayPresent {
+		t.Fatalf("branch day after recovery: %v %v, want present", day.Status, err)
 	}
 }

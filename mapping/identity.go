@@ -49,6 +49,25 @@ func (t *Identities) Len() int {
 	return len(t.m)
 }
 
+// Tenants lists the platform tenants ("platform/tenant") in which the
+// employee has a mapped user, sorted: the sources that feed the employee.
+func (t *Identities) Tenants(employeeID string) []string {
+	t.mu.RLock()
+	set := map[string]bool{}
+	for k, id := range t.m {
+		if id == employeeID {
+			set[k.platform+"/"+k.tenant] = true
+		}
+	}
+	t.mu.RUnlock()
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Employees lists the distinct employee ids in the table, sorted.
 func (t *Identities) Employees() []string {
 	t.mu.RLock()
