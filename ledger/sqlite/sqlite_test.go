@@ -32,6 +32,12 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestOperations(t *testing.T) {
+	ledgertest.RunOperations(t, func(t *testing.T) ledger.Ledger {
+		return open(t, filepath.Join(t.TempDir(), "ledger.db"))
+	})
+}
+
 func TestOpenRefusesBadPaths(t *testing.T) {
 	for _, path := range []string{"", ":memory:", "file:x.db?mode=memory", filepath.Join(t.TempDir(), "a?b.db")} {
 		if l, err := sqlite.Open(t.Context(), path); err == nil {

@@ -1,0 +1,113 @@
+package ledgertest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// RunOperations checks a backend's job-run log and dead-letter queue
+// (ledger.RunLog and ledger.DeadLetters), which every backend implements
+// beside ledger.Ledger.
+func RunOperations(t *testing.T, open Open) {
+	t.Helper()
+	for _, tt := range operationTests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := open(t)
+			t.Cleanup(func() { l.Close() })
+			tt.run(t, l)
+		})
+	}
+}
+
+var operationTests = []test{
+	{"runs are recorded and listed newest first", func(t *testing.T, l ledger.Ledger) {
+		ctx := context.Background()
+		rl, ok := l.(ledger.RunLog)
+		if !ok {
+			t.Fatalf("%T does not implement ledger.RunLog", l)
+		}
+		tick := at(21, 2, 0)
+		id1, err := rl.StartRun(ctx, ledger.JobRun{Job: "nightly", Tick: tick, Trigger: "schedule", Owner: "r1", Started: tick})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rl.FinishRun(ctx, id1, tick.Add(time.Minute), ledger.RunSucceeded, "", json.RawMessage(`{"records_pushed":3}`)); err != nil {
+			t.Fatal(err)
+		}
+		id2, err := rl.StartRun(ctx, ledger.JobRun{Job: "nightly", Tick: tick.Add(24 * time.Hour), Trigger: "catch_up", Started: tick.Add(25 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rl.StartRun(ctx, ledger.JobRun{Job: "purge", Tick: tick, Trigger: "manual", Started: tick}); err != nil {
+			t.Fatal(err)
+		}
+		runs, err := rl.Runs(ctx, "nightly", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) != 2 || runs[0].ID != id2 || runs[1].ID != id1 {
+			t.Fatalf("runs %+v, want the two nightly runs newest first", runs)
+		}
+		r := runs[1]
+		if r.Outcome != ledger.RunSucceeded || !r.Tick.Equal(tick) || !r.Finished.Equal(tick.Add(time.Minute)) || r.Owner != "r1" || r.Trigger != "schedule" {
+			t.Fatalf("finished run %+v", r)
+		}
+		var counts map[string]int
+		if err := json.Unmarshal(r.Counts, &counts); err != nil || counts["records_pushed"] != 3 {
+			t.Fatalf("counts %s: %v", r.Counts, err)
+		}
+		if runs[0].Outcome != ledger.RunRunning || !runs[0].Finished.IsZero() {
+			t.Fatalf("running run %+v", runs[0])
+		}
+		all, err := rl.Runs(ctx, "", 2)
+		if err != nil || len(all) != 2 {
+			t.Fatalf("Runs(all, 2) = %d runs, %v", len(all), err)
+		}
+		if err := rl.FinishRun(ctx, 9999, tick, ledger.RunFailed, "x", nil); !errors.Is(err, ledger.ErrNotFound) {
+			t.Fatalf("FinishRun of an unknown run = %v, want ErrNotFound", err)
+		}
+	}},
+	{"a dead delivery is requeued, due at once, attempts reset", func(t *testing.T, l ledger.Ledger) {
+		ctx := context.Background()
+		dl, ok := l.(ledger.DeadLetters)
+		if !ok {
+			t.Fatalf("%T does not implement ledger.DeadLetters", l)
+		}
+		rec := mapping.DayRecord{Schema: mapping.DaySchema, EmployeeID: "E1", Date: "2026-11-20", Shift: "standard", Status: mapping.DayPresent, Version: 1}
+		if err := l.Enqueue(ctx, "hr", rec); err != nil {
+			t.Fatal(err)
+		}
+		due, err := l.Due(ctx, "hr", at(21, 2, 0), 0)
+		if err != nil || len(due) != 1 {
+			t.Fatalf("Due = %v, %v", due, err)
+		}
+		id := due[0].ID
+		if ok, err := dl.Requeue(ctx, id, at(21, 2, 0)); err != nil || ok {
+			t.Fatalf("Requeue of a pending entry = %v, %v; want false and no change", ok, err)
+		}
+		if err := l.MarkFailed(ctx, id, "503 from HR", at(21, 3, 0), true); err != nil {
+			t.Fatal(err)
+		}
+		dead, err := dl.Outbox(ctx, "hr", ledger.DeliveryDead, 0)
+		if err != nil || len(dead) != 1 || dead[0].LastError != "503 from HR" {
+			t.Fatalf("dead-letter queue %+v, %v", dead, err)
+		}
+		now := at(22, 9, 0)
+		if ok, err := dl.Requeue(ctx, id, now); err != nil || !ok {
+			t.Fatalf("Requeue = %v, %v", ok, err)
+		}
+		due, err = l.Due(ctx, "hr", now, 0)
+		if err != nil || len(due) != 1 || due[0].Attempts != 0 || due[0].State != ledger.DeliveryPending {
+			t.Fatalf("after requeue Due = %+v, %v; want the entry pending with 0 attempts", due, err)
+		}
+		if _, err := dl.Requeue(ctx, 9999, now); !errors.Is(err, ledger.ErrNotFound) {
+			t.Fatalf("Requeue of an unknown id = %v, want ErrNotFound", err)
+		}
+	}},
+}
