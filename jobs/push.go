@@ -54,6 +54,14 @@ func DefaultBackoff(failures int) time.Duration {
 	return d + jitter
 }
 
+// PushDue delivers every due outbox entry of every sink, without pulling or
+// reconciling: `punchbridge push` and a dead-letter replay use it.
+func (s *Sync) PushDue(ctx context.Context, now time.Time) (Report, error) {
+	rep := Report{Job: s.Name}
+	err := s.push(ctx, now, &rep)
+	return rep, err
+}
+
 // push delivers every due outbox entry of every sink.
 func (s *Sync) push(ctx context.Context, now time.Time, rep *Report) error {
 	opts := s.Push.withDefaults()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/punchbridge/punchbridge/config"
@@ -122,4 +123,62 @@ func pick[T interface{ Name() string }](items []T, names []string) []T {
 		}
 	}
 	return out
+}
+
+// loadApp loads the config at path and opens everything it describes, for
+// the subcommands that operate on a deployment (jobs, dlq, push, pull).
+func loadApp(ctx context.Context, env *cmdEnv, path string) (*app, error) {
+	cfg, err := config.Load(path, env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return openApp(ctx, cfg, connectors.Deps{Logger: log, Now: time.Now})
+}
+
+// guard is the job guard of this process: runs recorded in the ledger.
+func (a *app) guard() jobs.Guard {
+	g := jobs.Guard{Now: a.now, Log: a.log, Owner: hostname()}
+	if rl, ok := a.ledger.(ledger.RunLog); ok {
+		g.Runs = rl
+	}
+	return g
+}
+
+// job returns the sync job named name from the config.
+func (a *app) job(name string) (*jobs.Sync, config.Job, error) {
+	for _, j := range a.cfg.Jobs {
+		if j.Name == name {
+			s, err := a.syncJob(j)
+			return s, j, err
+		}
+	}
+	names := make([]string, 0, len(a.cfg.Jobs))
+	for _, j := range a.cfg.Jobs {
+		names = append(names, j.Name)
+	}
+	return nil, config.Job{}, fmt.Errorf("no job named %q in %s (jobs: %v)", name, a.cfg.File, names)
+}
+
+// pushJob is a job that only delivers: every sink of the config, or the one
+// named.
+func (a *app) pushJob(sink string) (*jobs.Sync, error) {
+	s := &jobs.Sync{Name: "push", Ledger: a.ledger, Ingester: a.ingester, Identities: a.ids, Engine: a.engine, Log: a.log}
+	for _, k := range a.set.Sinks {
+		if sink == "" || k.Name() == sink {
+			s.Sinks = append(s.Sinks, k)
+		}
+	}
+	if len(s.Sinks) == 0 {
+		return nil, fmt.Errorf("no sink named %q in %s", sink, a.cfg.File)
+	}
+	return s, nil
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return fmt.Sprintf("%s:%d", h, os.Getpid())
 }

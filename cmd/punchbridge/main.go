@@ -41,6 +41,10 @@ func commands() map[string]command {
 		"serve":        {"run webhooks, the admin API and the scheduler", runServe},
 		"check-config": {"validate a config file and print every error with file:line", runCheckConfig},
 		"reconcile":    {"offline: events JSONL in, day records JSONL out", runReconcile},
+		"pull":         {"one-shot backfill of a connector's events for a date range", runPull},
+		"push":         {"deliver the day records waiting in the outbox", runPush},
+		"jobs":         {"list jobs, show their run history, or run one now", runJobs},
+		"dlq":          {"list, show or replay the dead-letter queue of failed deliveries", runDLQ},
 	}
 }
 

@@ -1,0 +1,115 @@
+package msgcrypt
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func mustSeen(t *testing.T, m *MemoryNonces, key string, ttl time.Duration) bool {
+	t.Helper()
+	seen, err := m.Seen(context.Background(), key, ttl)
+	if err != nil {
+		t.Fatalf("Seen(%q): %v", key, err)
+	}
+	return seen
+}
+
+func TestMemoryNoncesExpiry(t *testing.T) {
+	clk := &clock{now: time.Unix(1700000000, 0)}
+	m := NewMemoryNonces(clk.Now)
+	if mustSeen(t, m, "a", time.Minute) {
+		t.Fatal("new key reported seen")
+	}
+	clk.Add(59 * time.Second)
+	if !mustSeen(t, m, "a", time.Minute) {
+		t.Fatal("key forgotten before its ttl")
+	}
+	// A repeat does not extend the first expiry.
+	clk.Add(time.Second)
+	if mustSeen(t, m, "a", time.Minute) {
+		t.Fatal("key remembered past its ttl")
+	}
+	// Expired keys are dropped as time passes, not kept forever.
+	for i := range 10 {
+		mustSeen(t, m, fmt.Sprint("k", i), time.Second)
+	}
+	clk.Add(2 * time.Minute)
+	mustSeen(t, m, "b", time.Minute)
+	if n := m.Len(); n != 1 {
+		t.Errorf("Len = %d after expiry, want 1", n)
+	}
+}
+
+func TestMemoryNoncesLimit(t *testing.T) {
+	clk := &clock{now: time.Unix(1700000000, 0)}
+	m := NewMemoryNoncesLimit(clk.Now, 3)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		if mustSeen(t, m, k, time.Hour) {
+			t.Fatalf("%s reported seen", k)
+		}
+	}
+	if n := m.Len(); n != 3 {
+		t.Errorf("Len = %d, want the limit 3", n)
+	}
+	// The oldest key went first; the newer ones are still remembered.
+	for _, k := range []string{"d", "c", "b"} {
+		if !mustSeen(t, m, k, time.Hour) {
+			t.Errorf("%s was dropped", k)
+		}
+	}
+	if mustSeen(t, m, "a", time.Hour) {
+		t.Error("a should have been dropped as the oldest")
+	}
+	// The queue stays within twice the limit however many keys pass.
+	for i := range 1000 {
+		mustSeen(t, m, fmt.Sprint("k", i), time.Hour)
+		if q := len(m.queue); q > 2*3+1 {
+			t.Fatalf("queue holds %d entries for a limit of 3", q)
+		}
+	}
+	if NewMemoryNoncesLimit(nil, 0).limit != DefaultNonceLimit || NewMemoryNonces(nil).limit != DefaultNonceLimit {
+		t.Error("default limit not applied")
+	}
+}
+
+func TestMemoryNoncesForget(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{now: time.Unix(1700000000, 0)}
+	m := NewMemoryNoncesLimit(clk.Now, 2)
+	mustSeen(t, m, "a", time.Minute)
+	if err := m.Forget(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if mustSeen(t, m, "a", time.Minute) {
+		t.Fatal("forgotten key reported seen")
+	}
+	// The stale queue entry of the first "a" must not drop the second
+	// when it is popped by the limit.
+	mustSeen(t, m, "b", time.Minute)
+	if !mustSeen(t, m, "a", time.Minute) {
+		t.Error("re-recorded key dropped with its forgotten predecessor")
+	}
+	if err := m.Forget(ctx, "never"); err != nil {
+		t.Errorf("Forget of an unknown key: %v", err)
+	}
+}
+
+func TestMemoryNoncesBadInput(t *testing.T) {
+	m := NewMemoryNonces(nil)
+	if _, err := m.Seen(context.Background(), "a", 0); err == nil {
+		t.Error("zero ttl accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.Seen(ctx, "a", time.Minute); err == nil {
+		t.Error("canceled context accepted")
+	}
+	if err := m.Forget(ctx, "a"); err == nil {
+		t.Error("Forget with a canceled context accepted")
+	}
+	if m.Len() != 0 {
+		t.Errorf("Len = %d after rejected calls", m.Len())
+	}
+}
