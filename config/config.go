@@ -66,17 +66,29 @@ type IdentityConfig struct {
 
 // Component is one connector or sink entry: its name and type, and its
 // YAML node so that the component's own package can decode its settings
-// strictly (see Component.Decode).
+// strictly (see Component.Decode). A sink's `delivery:` settings are the
+// outbox's, not the sink type's, and are decoded by Load into Delivery.
 type Component struct {
-	Name string
-	Type string
-	File string
-	Line int
-	Node *yaml.Node
+	Name     string
+	Type     string
+	File     string
+	Line     int
+	Node     *yaml.Node
+	Delivery Delivery
 
 	// meta is what Load knows beyond the node; nil for a hand-built
 	// Component.
 	meta *componentMeta
+}
+
+// Delivery tunes how the outbox retries a sink: after MaxAttempts failed
+// attempts a delivery goes to the dead-letter queue; the wait before
+// attempt n+1 is Backoff·2^(n−1), capped at MaxBackoff, with ±20 % jitter.
+type Delivery struct {
+	MaxAttempts int           `yaml:"max_attempts"` // default 5
+	Backoff     time.Duration `yaml:"backoff"`      // default 30s
+	MaxBackoff  time.Duration `yaml:"max_backoff"`  // default 1h
+	Workers     int           `yaml:"workers"`      // deliveries at once, default 4
 }
 
 // Job is one scheduled pull → reconcile → push run.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -104,6 +105,30 @@ func attachComponents(cfg *Config, root, raw *yaml.Node, d *decoder) {
 				}
 			}
 		}
+	}
+	for i := range cfg.Sinks {
+		decodeDelivery(&cfg.Sinks[i], d)
+	}
+}
+
+// decodeDelivery reads a sink's delivery: block, applying the defaults and
+// checking the values; a connector has none.
+func decodeDelivery(c *Component, d *decoder) {
+	c.Delivery = Delivery{MaxAttempts: 5, Backoff: 30 * time.Second, MaxBackoff: time.Hour, Workers: 4}
+	_, n := lookup(resolve(c.Node), "delivery")
+	if n == nil || isNull(resolve(n)) {
+		return
+	}
+	path := fmt.Sprintf("sinks[%s].delivery", c.Name)
+	d.decode(resolve(n), &c.Delivery, path)
+	line := resolve(n).Line
+	switch {
+	case c.Delivery.MaxAttempts < 1 || c.Delivery.MaxAttempts > 100:
+		d.errorf(line, "%s.max_attempts %d: must be 1..100", path, c.Delivery.MaxAttempts)
+	case c.Delivery.Backoff <= 0 || c.Delivery.MaxBackoff < c.Delivery.Backoff:
+		d.errorf(line, "%s: backoff %s must be positive and at most max_backoff %s", path, c.Delivery.Backoff, c.Delivery.MaxBackoff)
+	case c.Delivery.Workers < 1 || c.Delivery.Workers > 64:
+		d.errorf(line, "%s.workers %d: must be 1..64", path, c.Delivery.Workers)
 	}
 }
 

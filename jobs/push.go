@@ -42,16 +42,23 @@ func (o PushOptions) withDefaults() PushOptions {
 	return o
 }
 
-// DefaultBackoff is exponential from 30 s, capped at 1 h, with ±20 % jitter
-// so that replicas retrying the same sink spread out.
+// DefaultBackoff is exponential from 30 s, capped at 1 h, with ±20 % jitter.
 func DefaultBackoff(failures int) time.Duration {
-	d := 30 * time.Second
-	for i := 1; i < failures && d < time.Hour; i++ {
-		d *= 2
+	return ExpBackoff(30*time.Second, time.Hour)(failures)
+}
+
+// ExpBackoff waits base·2^(failures−1), capped at max, with ±20 % jitter so
+// that replicas retrying the same sink spread out.
+func ExpBackoff(base, max time.Duration) func(failures int) time.Duration {
+	return func(failures int) time.Duration {
+		d := base
+		for i := 1; i < failures && d < max; i++ {
+			d *= 2
+		}
+		d = min(d, max)
+		jitter := time.Duration(rand.Int64N(int64(d)/5*2+1)) - d/5
+		return d + jitter
 	}
-	d = min(d, time.Hour)
-	jitter := time.Duration(rand.Int64N(int64(d)/5*2+1)) - d/5
-	return d + jitter
 }
 
 // PushDue delivers every due outbox entry of every sink, without pulling or
@@ -64,9 +71,13 @@ func (s *Sync) PushDue(ctx context.Context, now time.Time) (Report, error) {
 
 // push delivers every due outbox entry of every sink.
 func (s *Sync) push(ctx context.Context, now time.Time, rep *Report) error {
-	opts := s.Push.withDefaults()
 	var errs []error
 	for _, sink := range s.Sinks {
+		opts := s.Push
+		if o, ok := s.SinkPush[sink.Name()]; ok {
+			opts = o
+		}
+		opts = opts.withDefaults()
 		for {
 			due, err := s.Ledger.Due(ctx, sink.Name(), now, opts.Batch)
 			if err != nil {

@@ -37,9 +37,10 @@ type Sync struct {
 	// Lookback is re-pulled before each checkpoint, because devices upload
 	// offline punches up to 72 hours late and make-ups are approved later.
 	Lookback time.Duration
-	// Push tunes delivery.
-	Push PushOptions
-	Log  *slog.Logger
+	// Push tunes delivery; SinkPush overrides it per sink name.
+	Push     PushOptions
+	SinkPush map[string]PushOptions
+	Log      *slog.Logger
 }
 
 // Report is what one run did. Its JSON names are the demo's summary fields.

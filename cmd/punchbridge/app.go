@@ -103,7 +103,18 @@ func (a *app) syncJob(j config.Job) (*jobs.Sync, error) {
 		}
 	}
 	s.Sinks = pick(a.set.Sinks, j.Sinks)
+	s.SinkPush = a.sinkPush()
 	return s, errors.Join(errs...)
+}
+
+// sinkPush is each sink's delivery settings from the config.
+func (a *app) sinkPush() map[string]jobs.PushOptions {
+	out := map[string]jobs.PushOptions{}
+	for _, c := range a.cfg.Sinks {
+		d := c.Delivery
+		out[c.Name] = jobs.PushOptions{Workers: d.Workers, MaxAttempts: d.MaxAttempts, Backoff: jobs.ExpBackoff(d.Backoff, d.MaxBackoff)}
+	}
+	return out
 }
 
 // pick returns the items named in names, or all of them when names is
@@ -133,7 +144,7 @@ func loadApp(ctx context.Context, env *cmdEnv, path string) (*app, error) {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return openApp(ctx, cfg, connectors.Deps{Logger: log, Now: time.Now})
+	return openApp(ctx, cfg, connectors.Deps{Logger: log, Now: env.now})
 }
 
 // guard is the job guard of this process: runs recorded in the ledger.
@@ -163,7 +174,7 @@ func (a *app) job(name string) (*jobs.Sync, config.Job, error) {
 // pushJob is a job that only delivers: every sink of the config, or the one
 // named.
 func (a *app) pushJob(sink string) (*jobs.Sync, error) {
-	s := &jobs.Sync{Name: "push", Ledger: a.ledger, Ingester: a.ingester, Identities: a.ids, Engine: a.engine, Log: a.log}
+	s := &jobs.Sync{Name: "push", Ledger: a.ledger, Ingester: a.ingester, Identities: a.ids, Engine: a.engine, Log: a.log, SinkPush: a.sinkPush()}
 	for _, k := range a.set.Sinks {
 		if sink == "" || k.Name() == sink {
 			s.Sinks = append(s.Sinks, k)

@@ -17,7 +17,6 @@ import (
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
 	"github.com/punchbridge/punchbridge/connectors/hrhttp/hrtest"
-	"github.com/punchbridge/punchbridge/jobs"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -174,7 +173,6 @@ func demo(ctx context.Context, dataDir string, employees, workDays int, log *slo
 	if err != nil {
 		return nil, err
 	}
-	job.Push = jobs.PushOptions{Workers: 8}
 	_, rerun, err := a.ledger.Checkpoint(ctx, cfg.Connectors[0].Name)
 	if err != nil {
 		return nil, err
@@ -310,6 +308,7 @@ sinks:
     type: hrhttp
     url: %s
     token: ${DEMO_HR_TOKEN}
+    delivery: {workers: 8}
 jobs:
   - name: nightly
     schedule: "0 2 * * *"

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+	"time"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's
@@ -26,6 +27,7 @@ type cmdEnv struct {
 	stderr io.Writer
 	stdin  io.Reader
 	getenv func(string) string
+	now    func() time.Time // the clock of commands that operate a deployment
 }
 
 // Exit codes, documented in the README.
@@ -50,7 +52,7 @@ func commands() map[string]command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	env := &cmdEnv{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv}
+	env := &cmdEnv{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv, now: time.Now}
 	code := run(ctx, env, os.Args[1:])
 	stop()
 	os.Exit(code)

@@ -8,13 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runCmd runs the binary's command table in-process.
 func runCmd(t *testing.T, getenv map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	env := &cmdEnv{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), getenv: func(k string) string { return getenv[k] }}
+	_, _, asOf := demoCalendar(1)
+	env := &cmdEnv{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), getenv: func(k string) string { return getenv[k] },
+		now: func() time.Time { return asOf }}
 	code = run(context.Background(), env, args)
 	return code, out.String(), errb.String()
 }

@@ -84,7 +84,7 @@ func runReconcile(ctx context.Context, env *cmdEnv, args []string) int {
 		printProblems(env.stderr, err)
 		return exitFailure
 	}
-	asOf := time.Now()
+	asOf := env.now()
 	if *asOfFlag != "" {
 		if asOf, err = parseAsOf(*asOfFlag, eng.Location()); err != nil {
 			fmt.Fprintf(env.stderr, "reconcile: %v\n", err)

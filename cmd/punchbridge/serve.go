@@ -71,6 +71,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 	defer a.Close()
 
 	sched := jobs.NewScheduler(log, time.Now, a.engine.Location())
+	guard := a.guard()
+	var catchUp []func(context.Context)
 	for _, j := range cfg.Jobs {
 		s, err := a.syncJob(j)
 		if err != nil {
@@ -81,14 +83,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 		if err := s.RefreshIdentities(ctx); err != nil {
 			log.Warn("identity refresh failed at start-up", "job", j.Name, "err", err)
 		}
-		if err := sched.Add(j.Name, j.Spec(), func(ctx context.Context, now time.Time) error {
-			_, err := s.Run(ctx, now)
-			return err
-		}); err != nil {
+		run := runRecorded(guard, j.Name, s)
+		if err := sched.Add(j.Name, j.Spec(), run); err != nil {
 			return err
 		}
+		if j.CatchUp == nil || *j.CatchUp {
+			catchUp = append(catchUp, func(ctx context.Context) { catchUpJob(ctx, guard, j.Name, j.Spec(), s, log) })
+		}
 	}
-
 	var receivers []connectors.Receiver
 	var wg sync.WaitGroup
 	workCtx, stopWork := context.WithCancel(ctx)
@@ -112,6 +114,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	sched.Start(ctx)
+	for _, c := range catchUp {
+		wg.Add(1)
+		go func() { defer wg.Done(); c(workCtx) }()
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "jobs", len(cfg.Jobs), "connectors", len(a.set.Connectors), "sinks", len(a.set.Sinks))
 
 	errc := make(chan error, 1)
@@ -129,6 +135,27 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 		return errors.Join(herr, serr)
 	}
 	return serr
+}
+
+// catchUpJob runs, once, the tick of a job that was due while every replica
+// was down (catch_up: true, the default). The tick lock and the run log make
+// it run once even when several replicas start together.
+func catchUpJob(ctx context.Context, g jobs.Guard, name, spec string, s *jobs.Sync, log *slog.Logger) {
+	tick, missed, err := g.MissedTick(ctx, name, spec, g.Now(), 8*24*time.Hour)
+	if err != nil {
+		log.Error("catch-up check failed", "job", name, "err", err)
+		return
+	}
+	if !missed {
+		return
+	}
+	log.Info("catching up a missed run", "job", name, "tick", tick)
+	err = g.Run(ctx, name, jobs.TriggerCatchUp, tick, func(ctx context.Context, now time.Time) (any, error) {
+		return s.Run(ctx, now)
+	})
+	if err != nil && !errors.Is(err, jobs.ErrSkipped) {
+		log.Error("catch-up run failed", "job", name, "err", err)
+	}
 }
 
 // parseFlags parses args; done is true when the command should exit with

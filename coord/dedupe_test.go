@@ -1,0 +1,186 @@
+package coord
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func claimKeys(ids ...string) []ClaimKey {
+	keys := make([]ClaimKey, len(ids))
+	for i, id := range ids {
+		keys[i] = ClaimKey{EventID: id, Fingerprint: "fp-" + id}
+	}
+	return keys
+}
+
+func TestDedupeClaimIsOneRoundTrip(t *testing.T) {
+	hook := &countHook{}
+	rdb := newClient(t, hook)
+	d := NewDedupe(rdb, testPrefix(t), 0)
+	ctx := t.Context()
+	// Open the connections first: the client keeps pipelines on a pool of
+	// their own, and a new connection's handshake is not a claim's cost.
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error { return p.Ping(ctx).Err() }); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = "dingtalk/ding5f3a/punch/" + strconv.Itoa(i)
+	}
+	keys := claimKeys(ids...)
+
+	for _, step := range []string{"claim", "release"} {
+		hook.reset()
+		var err error
+		if step == "claim" {
+			_, err = d.Claim(ctx, keys)
+		} else {
+			err = d.Release(ctx, keys)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if s, p, c := hook.single.Load(), hook.pipelines.Load(), hook.pipelinedCmds.Load(); s != 0 || p != 1 || c != 100 {
+			t.Errorf("%s of 100 keys: %d single commands and %d pipelines of %d commands, want 0 and 1 of 100", step, s, p, c)
+		}
+	}
+
+	hook.reset()
+	if got, err := d.Claim(ctx, nil); err != nil || got != nil {
+		t.Errorf("Claim(nil) = %v, %v; want nil, nil", got, err)
+	}
+	if n := hook.single.Load() + hook.pipelines.Load(); n != 0 {
+		t.Errorf("Claim(nil) made %d round trips, want 0", n)
+	}
+}
+
+func TestDedupeClaimsAcrossReplicas(t *testing.T) {
+	prefix := testPrefix(t)
+	a := NewDedupe(newClient(t), prefix, 0)
+	b := NewDedupe(newClient(t), prefix, 0)
+	ctx := t.Context()
+	steps := []struct {
+		name string
+		d    *Dedupe
+		keys []ClaimKey
+		want []bool
+	}{
+		{"new events", a, claimKeys("e1", "e2"), []bool{true, true}},
+		{"other replica sees one known, one new", b, claimKeys("e2", "e3"), []bool{false, true}},
+		{"repeat inside one batch", a, claimKeys("e4", "e4"), []bool{true, false}},
+		{"same id, new content is a new claim", b, []ClaimKey{{EventID: "e1", Fingerprint: "fp-corrected"}}, []bool{true}},
+	}
+	for _, s := range steps {
+		got, err := s.d.Claim(ctx, s.keys)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if !slices.Equal(got, s.want) {
+			t.Errorf("%s: claimed %v, want %v", s.name, got, s.want)
+		}
+	}
+}
+
+func TestDedupeReleaseLetsRetryClaim(t *testing.T) {
+	prefix := testPrefix(t)
+	d := NewDedupe(newClient(t), prefix, 0)
+	other := NewDedupe(newClient(t), prefix, 0)
+	ctx := t.Context()
+	keys := claimKeys("e1", "e2")
+
+	if got, err := d.Claim(ctx, keys); err != nil || !slices.Equal(got, []bool{true, true}) {
+		t.Fatalf("first claim = %v, %v", got, err)
+	}
+	// The ledger write failed: give the claims back.
+	if err := d.Release(ctx, keys); err != nil {
+		t.Fatal(err)
+	}
+	// The platform's retry arrives at another replica and is not a duplicate.
+	if got, err := other.Claim(ctx, keys); err != nil || !slices.Equal(got, []bool{true, true}) {
+		t.Fatalf("retry after release = %v, %v; want both claimed", got, err)
+	}
+	// This time the write committed: the claims stay and the next
+	// delivery of the same events is a duplicate.
+	if got, err := d.Claim(ctx, keys); err != nil || !slices.Equal(got, []bool{false, false}) {
+		t.Fatalf("claim after commit = %v, %v; want both duplicates", got, err)
+	}
+}
+
+func TestDedupeTTL(t *testing.T) {
+	rdb := newClient(t)
+	prefix := testPrefix(t)
+	for _, tt := range []struct {
+		ttl, want time.Duration
+	}{
+		{0, 8 * 24 * time.Hour},
+		{90 * time.Second, 90 * time.Second},
+	} {
+		d := NewDedupe(rdb, prefix, tt.ttl)
+		id := "ttl-" + tt.want.String()
+		if _, err := d.Claim(t.Context(), claimKeys(id)); err != nil {
+			t.Fatal(err)
+		}
+		if d.TTL() != tt.want {
+			t.Errorf("NewDedupe(ttl %s).TTL() = %s, want %s", tt.ttl, d.TTL(), tt.want)
+		}
+		assertTTL(t, rdb, NewKeys(prefix).Dedupe(id, "fp-"+id), tt.want)
+	}
+}
+
+func TestDedupeRejectsIncompleteKeys(t *testing.T) {
+	d := NewDedupe(newClient(t), testPrefix(t), 0)
+	for _, tt := range []struct {
+		key  ClaimKey
+		want string
+	}{
+		{ClaimKey{Fingerprint: "fp"}, "EventID is empty"},
+		{ClaimKey{EventID: "e1"}, "Fingerprint is empty"},
+	} {
+		_, err := d.Claim(t.Context(), []ClaimKey{{EventID: "ok", Fingerprint: "fp"}, tt.key})
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "key 1") {
+			t.Errorf("Claim(%+v) error = %v, want one naming key 1 and %q", tt.key, err, tt.want)
+		}
+		if err := d.Release(t.Context(), []ClaimKey{tt.key}); err == nil {
+			t.Errorf("Release(%+v) accepted an incomplete key", tt.key)
+		}
+	}
+}
+
+// BenchmarkClaim100 measures dedupe claims in pipelined batches of 100,
+// the shape of one pull page or webhook burst, from one goroutine against
+// PUNCHBRIDGE_TEST_REDIS_URL.
+//
+// On the 2-core development machine against a local Redis 7.0 it gave
+// 260,000–300,000 claims/s (about 0.35 ms per batch of 100). For
+// comparison, on the same machine `redis-benchmark -t set -q` (50 clients,
+// no pipelining) gave 90,600 SET/s and with `-P 100` (50 clients, 100 per
+// pipeline) 2,700,000 SET/s: one replica's claims cost a fraction of what
+// Redis can serve, and batching is what makes them cheap.
+func BenchmarkClaim100(b *testing.B) {
+	d := NewDedupe(newClient(b), testPrefix(b), time.Minute)
+	ctx := b.Context()
+	keys := make([]ClaimKey, 100)
+	claims := 0
+	for b.Loop() {
+		for i := range keys {
+			keys[i] = ClaimKey{EventID: "bench/" + strconv.Itoa(claims+i), Fingerprint: "fp"}
+		}
+		got, err := d.Claim(ctx, keys)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !got[0] || !got[len(got)-1] {
+			b.Fatalf("a fresh key was not claimed: %v", got)
+		}
+		claims += len(keys)
+	}
+	b.ReportMetric(float64(claims)/b.Elapsed().Seconds(), "claims/s")
+}
