@@ -2,6 +2,7 @@ package coord
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,8 +14,17 @@ import (
 // look-back window, so a re-delivery inside either is still recognised.
 const DefaultDedupeTTL = 8 * 24 * time.Hour
 
-// claimValue is what a dedupe key holds; only its presence matters.
-const claimValue = "1"
+// Claim values: a writer holds a key as pending while its ledger write is
+// under way, and marks it done once the write committed.
+const (
+	valuePending = "pending"
+	valueDone    = "done"
+)
+
+// DefaultLease is how long a pending claim lives when its writer neither
+// commits nor releases it (the process died mid-write): long enough for any
+// ledger write, short enough that the platform's retry finds it gone.
+const DefaultLease = 2 * time.Minute
 
 // ClaimKey identifies one event for deduplication: its id and the
 // fingerprint of its normalized content (mapping.Fingerprint).
@@ -23,53 +33,70 @@ type ClaimKey struct {
 	Fingerprint string
 }
 
+// ClaimState is what a claim found.
+type ClaimState int
+
+// Claim outcomes.
+const (
+	// Claimed: the key is now this writer's, pending: write the event, then
+	// Commit or Release.
+	Claimed ClaimState = iota + 1
+	// Done: an earlier writer committed this event; it is a duplicate.
+	Done
+	// InFlight: another writer holds the key but has not committed. Its
+	// write may still fail, or it may have died; write the event anyway and
+	// let the ledger's unique key decide.
+	InFlight
+)
+
 // Dedupe claims events across replicas before they are written to the
 // ledger, so that the same event arriving by webhook at one replica and by
 // pull at another is written once.
 //
-// The protocol is claim → durable write → keep, or release on failure:
+// The protocol is claim → durable write → commit, or release on failure:
 //
-//  1. Claim the batch. A key that comes back false is held by an earlier
-//     or concurrent writer: skip that event.
-//  2. Write the claimed events to the ledger.
-//  3. On success keep the claims; they expire after the TTL. On failure
-//     Release them, so that the platform's retry (or the next pull) can
-//     claim them again instead of being dropped as a duplicate.
+//  1. Claim the batch: each key is set pending with a short lease.
+//  2. Write the Claimed and InFlight events to the ledger; skip the Done
+//     ones, which are duplicates of a committed write.
+//  3. On success Commit the claimed keys: they say done for the TTL. On
+//     failure Release them, so that a retry can claim them again.
 //
-// Dropping an event because its key was merely seen, without the durable
-// write behind it, would lose it whenever the writer crashed between claim
-// and commit — it would break at-least-once. The claim is therefore an
-// optimisation that saves ledger work, never the only guard: the ledger's
-// unique key still rejects a duplicate when a claim expired or a crash left
-// a claim behind without its write (the retry then finds the event in the
-// ledger, or the claim expires after the TTL and the next pull re-writes it).
+// Only a committed key makes a later copy a duplicate. Treating a key as a
+// duplicate because it was merely seen would lose the event whenever its
+// writer died between claim and commit (STYLE.md: a dedupe that drops on
+// "seen" breaks at-least-once); here such a key stays pending only until
+// its lease ends, and meanwhile other writers go through to the ledger,
+// whose unique key (id + fingerprint) is the final guard.
 //
-// When Redis cannot be reached Claim and Release return an error wrapping
+// When Redis cannot be reached every method returns an error wrapping
 // ErrUnavailable and nothing should be written: webhooks answer 503 and
 // pulls fail the run.
 type Dedupe struct {
-	rdb  redis.UniversalClient
-	keys Keys
-	ttl  time.Duration
+	rdb   redis.UniversalClient
+	keys  Keys
+	ttl   time.Duration
+	lease time.Duration
 }
 
 // NewDedupe returns a Dedupe on rdb whose keys live under prefix ("" means
-// DefaultPrefix) for ttl (≤ 0 means DefaultDedupeTTL).
+// DefaultPrefix); committed keys live for ttl (≤ 0 means DefaultDedupeTTL),
+// pending ones for DefaultLease.
 func NewDedupe(rdb redis.UniversalClient, prefix string, ttl time.Duration) *Dedupe {
 	if ttl <= 0 {
 		ttl = DefaultDedupeTTL
 	}
-	return &Dedupe{rdb: rdb, keys: NewKeys(prefix), ttl: ttl}
+	return &Dedupe{rdb: rdb, keys: NewKeys(prefix), ttl: ttl, lease: DefaultLease}
 }
 
-// TTL returns how long a claim lives.
+// TTL returns how long a committed claim lives.
 func (d *Dedupe) TTL() time.Duration { return d.ttl }
 
-// Claim claims every key in one pipelined round trip (SET NX PX each).
-// claimed[i] is true when keys[i] was newly claimed by this call — write
-// that event — and false when another writer holds or held it — skip it.
-// A key repeated within the batch is claimed by its first occurrence only.
-func (d *Dedupe) Claim(ctx context.Context, keys []ClaimKey) (claimed []bool, err error) {
+// Claim claims every key in one pipelined round trip (SET NX PX and a GET
+// per key) and reports, per key, whether it is now this writer's (Claimed),
+// a committed duplicate (Done) or another writer's unfinished claim
+// (InFlight). A key repeated within the batch is Claimed by its first
+// occurrence and InFlight after.
+func (d *Dedupe) Claim(ctx context.Context, keys []ClaimKey) ([]ClaimState, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
@@ -77,28 +104,53 @@ func (d *Dedupe) Claim(ctx context.Context, keys []ClaimKey) (claimed []bool, er
 	if err != nil {
 		return nil, err
 	}
-	cmds := make([]*redis.BoolCmd, len(names))
+	sets := make([]*redis.BoolCmd, len(names))
+	gets := make([]*redis.StringCmd, len(names))
 	_, err = d.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, name := range names {
-			cmds[i] = p.SetNX(ctx, name, claimValue, d.ttl)
+			sets[i] = p.SetNX(ctx, name, valuePending, d.lease)
+			gets[i] = p.Get(ctx, name)
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, wrapErr(fmt.Sprintf("claim %d dedupe keys", len(keys)), err)
 	}
-	claimed = make([]bool, len(cmds))
-	for i, c := range cmds {
-		claimed[i] = c.Val()
+	states := make([]ClaimState, len(names))
+	for i := range names {
+		switch {
+		case sets[i].Val():
+			states[i] = Claimed
+		case gets[i].Val() == valueDone:
+			states[i] = Done
+		default:
+			states[i] = InFlight
+		}
 	}
-	return claimed, nil
+	return states, nil
+}
+
+// Commit marks keys done for the TTL, after the ledger committed their
+// events, in one round trip.
+func (d *Dedupe) Commit(ctx context.Context, keys []ClaimKey) error {
+	return d.each(ctx, "commit", keys, func(p redis.Pipeliner, name string) {
+		p.Set(ctx, name, valueDone, d.ttl)
+	})
 }
 
 // Release deletes claims in one round trip, after the ledger write for
 // their events failed, so that a retry can claim them again. Release only
-// keys that this caller's Claim returned true for: a key another writer
-// holds is theirs to keep or release.
+// keys that this caller's Claim returned Claimed for: a key another writer
+// holds is theirs to commit or release.
 func (d *Dedupe) Release(ctx context.Context, keys []ClaimKey) error {
+	// One DEL per key in a pipeline rather than one multi-key DEL: still
+	// one round trip, and valid on Redis Cluster where keys span slots.
+	return d.each(ctx, "release", keys, func(p redis.Pipeliner, name string) {
+		p.Del(ctx, name)
+	})
+}
+
+func (d *Dedupe) each(ctx context.Context, op string, keys []ClaimKey, cmd func(redis.Pipeliner, string)) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -106,16 +158,14 @@ func (d *Dedupe) Release(ctx context.Context, keys []ClaimKey) error {
 	if err != nil {
 		return err
 	}
-	// One DEL per key in a pipeline rather than one multi-key DEL: still
-	// one round trip, and valid on Redis Cluster where keys span slots.
 	_, err = d.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, name := range names {
-			p.Del(ctx, name)
+			cmd(p, name)
 		}
 		return nil
 	})
 	if err != nil {
-		return wrapErr(fmt.Sprintf("release %d dedupe keys", len(keys)), err)
+		return wrapErr(fmt.Sprintf("%s %d dedupe keys", op, len(keys)), err)
 	}
 	return nil
 }

@@ -37,19 +37,25 @@ func TestDedupeClaimIsOneRoundTrip(t *testing.T) {
 	}
 	keys := claimKeys(ids...)
 
-	for _, step := range []string{"claim", "release"} {
+	for _, step := range []struct {
+		name string
+		cmds int64 // commands per key
+	}{{"claim", 2}, {"commit", 1}, {"release", 1}} {
 		hook.reset()
 		var err error
-		if step == "claim" {
+		switch step.name {
+		case "claim":
 			_, err = d.Claim(ctx, keys)
-		} else {
+		case "commit":
+			err = d.Commit(ctx, keys)
+		default:
 			err = d.Release(ctx, keys)
 		}
 		if err != nil {
-			t.Fatalf("%s: %v", step, err)
+			t.Fatalf("%s: %v", step.name, err)
 		}
-		if s, p, c := hook.single.Load(), hook.pipelines.Load(), hook.pipelinedCmds.Load(); s != 0 || p != 1 || c != 100 {
-			t.Errorf("%s of 100 keys: %d single commands and %d pipelines of %d commands, want 0 and 1 of 100", step, s, p, c)
+		if s, p, c := hook.single.Load(), hook.pipelines.Load(), hook.pipelinedCmds.Load(); s != 0 || p != 1 || c != 100*step.cmds {
+			t.Errorf("%s of 100 keys: %d single commands and %d pipelines of %d commands, want 0 and 1 of %d", step.name, s, p, c, 100*step.cmds)
 		}
 	}
 
@@ -68,17 +74,26 @@ func TestDedupeClaimsAcrossReplicas(t *testing.T) {
 	b := NewDedupe(newClient(t), prefix, 0)
 	ctx := t.Context()
 	steps := []struct {
-		name string
-		d    *Dedupe
-		keys []ClaimKey
-		want []bool
+		name   string
+		d      *Dedupe
+		keys   []ClaimKey
+		want   []ClaimState
+		commit bool
 	}{
-		{"new events", a, claimKeys("e1", "e2"), []bool{true, true}},
-		{"other replica sees one known, one new", b, claimKeys("e2", "e3"), []bool{false, true}},
-		{"repeat inside one batch", a, claimKeys("e4", "e4"), []bool{true, false}},
-		{"same id, new content is a new claim", b, []ClaimKey{{EventID: "e1", Fingerprint: "fp-corrected"}}, []bool{true}},
+		{"new events", a, claimKeys("e1", "e2"), []ClaimState{Claimed, Claimed}, false},
+		{"other replica meets an unfinished claim and a new event", b, claimKeys("e2", "e3"), []ClaimState{InFlight, Claimed}, false},
+		{"repeat inside one batch", a, claimKeys("e4", "e4"), []ClaimState{Claimed, InFlight}, false},
+		{"the first writer commits", a, nil, nil, true},
+		{"committed events are duplicates everywhere", b, claimKeys("e1", "e2", "e3"), []ClaimState{Done, Done, InFlight}, false},
+		{"same id, new content is a new claim", b, []ClaimKey{{EventID: "e1", Fingerprint: "fp-corrected"}}, []ClaimState{Claimed}, false},
 	}
 	for _, s := range steps {
+		if s.commit {
+			if err := s.d.Commit(ctx, claimKeys("e1", "e2")); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		got, err := s.d.Claim(ctx, s.keys)
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
@@ -96,7 +111,7 @@ func TestDedupeReleaseLetsRetryClaim(t *testing.T) {
 	ctx := t.Context()
 	keys := claimKeys("e1", "e2")
 
-	if got, err := d.Claim(ctx, keys); err != nil || !slices.Equal(got, []bool{true, true}) {
+	if got, err := d.Claim(ctx, keys); err != nil || !slices.Equal(got, []ClaimState{Claimed, Claimed}) {
 		t.Fatalf("first claim = %v, %v", got, err)
 	}
 	// The ledger write failed: give the claims back.
@@ -104,14 +119,41 @@ func TestDedupeReleaseLetsRetryClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The platform's retry arrives at another replica and is not a duplicate.
-	if got, err := other.Claim(ctx, keys); err != nil || !slices.Equal(got, []bool{true, true}) {
+	if got, err := other.Claim(ctx, keys); err != nil || !slices.Equal(got, []ClaimState{Claimed, Claimed}) {
 		t.Fatalf("retry after release = %v, %v; want both claimed", got, err)
 	}
-	// This time the write committed: the claims stay and the next
-	// delivery of the same events is a duplicate.
-	if got, err := d.Claim(ctx, keys); err != nil || !slices.Equal(got, []bool{false, false}) {
+	// This time the write committed: the next delivery of the same events
+	// is a duplicate.
+	if err := other.Commit(ctx, keys); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.Claim(ctx, keys); err != nil || !slices.Equal(got, []ClaimState{Done, Done}) {
 		t.Fatalf("claim after commit = %v, %v; want both duplicates", got, err)
 	}
+}
+
+// TestDedupeDeadWriter: a writer that dies between claim and commit leaves
+// a pending claim; other writers still go through to the ledger, and the
+// claim lapses after its lease instead of blocking the event for the TTL.
+func TestDedupeDeadWriter(t *testing.T) {
+	rdb := newClient(t)
+	prefix := testPrefix(t)
+	dead := NewDedupe(rdb, prefix, 0)
+	dead.lease = 50 * time.Millisecond
+	keys := claimKeys("e1")
+	if got, err := dead.Claim(t.Context(), keys); err != nil || got[0] != Claimed {
+		t.Fatalf("claim = %v, %v", got, err)
+	}
+	// The writer dies here. A retry meanwhile is InFlight: write it anyway.
+	retry := NewDedupe(rdb, prefix, 0)
+	if got, err := retry.Claim(t.Context(), keys); err != nil || got[0] != InFlight {
+		t.Fatalf("retry during the lease = %v, %v; want InFlight", got, err)
+	}
+	assertTTL(t, rdb, NewKeys(prefix).Dedupe("e1", "fp-e1"), 50*time.Millisecond)
+	eventually(t, "the dead writer's claim to lapse", func() bool {
+		got, err := retry.Claim(t.Context(), keys)
+		return err == nil && got[0] == Claimed
+	})
 }
 
 func TestDedupeTTL(t *testing.T) {
@@ -126,6 +168,10 @@ func TestDedupeTTL(t *testing.T) {
 		d := NewDedupe(rdb, prefix, tt.ttl)
 		id := "ttl-" + tt.want.String()
 		if _, err := d.Claim(t.Context(), claimKeys(id)); err != nil {
+			t.Fatal(err)
+		}
+		assertTTL(t, rdb, NewKeys(prefix).Dedupe(id, "fp-"+id), DefaultLease)
+		if err := d.Commit(t.Context(), claimKeys(id)); err != nil {
 			t.Fatal(err)
 		}
 		if d.TTL() != tt.want {
@@ -150,6 +196,9 @@ func TestDedupeRejectsIncompleteKeys(t *testing.T) {
 		}
 		if err := d.Release(t.Context(), []ClaimKey{tt.key}); err == nil {
 			t.Errorf("Release(%+v) accepted an incomplete key", tt.key)
+		}
+		if err := d.Commit(t.Context(), []ClaimKey{tt.key}); err == nil {
+			t.Errorf("Commit(%+v) accepted an incomplete key", tt.key)
 		}
 	}
 }
@@ -177,7 +226,7 @@ func BenchmarkClaim100(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if !got[0] || !got[len(got)-1] {
+		if got[0] != Claimed || got[len(got)-1] != Claimed {
 			b.Fatalf("a fresh key was not claimed: %v", got)
 		}
 		claims += len(keys)

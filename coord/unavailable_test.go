@@ -37,6 +37,7 @@ func TestUnreachableRedisIsUnavailable(t *testing.T) {
 		"Ping":             func() error { return Ping(ctx, rdb) },
 		"Dedupe.Claim":     func() error { _, err := NewDedupe(rdb, "", 0).Claim(ctx, claimKeys("e1", "e2")); return err },
 		"Dedupe.Release":   func() error { return NewDedupe(rdb, "", 0).Release(ctx, claimKeys("e1")) },
+		"Dedupe.Commit":    func() error { return NewDedupe(rdb, "", 0).Commit(ctx, claimKeys("e1")) },
 		"Deliveries.Claim": func() error { _, _, err := NewDeliveries(rdb, "", 0).Claim(ctx, key); return err },
 		"Delivered":        func() error { _, err := NewDeliveries(rdb, "", 0).Delivered(ctx, key); return err },
 		"TryLock":          func() error { _, _, err := locks.TryLock(ctx, "job", time.Minute); return err },

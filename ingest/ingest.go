@@ -8,12 +8,14 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/punchbridge/punchbridge/coord"
 	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/mapping"
 )
@@ -47,12 +49,21 @@ func (c *Counts) Add(o Counts) {
 	c.Quarantined += o.Quarantined
 }
 
+// Claimer de-duplicates events across replicas before the ledger write
+// (coord.Dedupe): claim, write, then commit or release.
+type Claimer interface {
+	Claim(ctx context.Context, keys []coord.ClaimKey) ([]coord.ClaimState, error)
+	Commit(ctx context.Context, keys []coord.ClaimKey) error
+	Release(ctx context.Context, keys []coord.ClaimKey) error
+}
+
 // Ingester stores events. It is safe for concurrent use.
 type Ingester struct {
 	ledger   ledger.Ledger
 	ids      *mapping.Identities
 	calendar Calendar
 	log      *slog.Logger
+	claims   Claimer // nil: the ledger's unique key alone de-duplicates
 
 	mu    sync.Mutex
 	total Counts
@@ -65,6 +76,14 @@ func New(l ledger.Ledger, ids *mapping.Identities, cal Calendar, log *slog.Logge
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Ingester{ledger: l, ids: ids, calendar: cal, log: log}
+}
+
+// WithClaimer makes the Ingester claim every event in Redis before writing
+// it, so that replicas skip each other's committed events without a ledger
+// round trip; without Redis the ledger's unique key alone de-duplicates.
+func (in *Ingester) WithClaimer(c Claimer) *Ingester {
+	in.claims = c
+	return in
 }
 
 // Ingest validates and stores events. Events that fail validation are stored
@@ -92,12 +111,7 @@ func (in *Ingester) Ingest(ctx context.Context, events []mapping.Event) (Counts,
 		in.log.Warn("events rejected", "count", len(rejected), "first_reason", rejected[0].Reason)
 	}
 	if len(valid) > 0 {
-		res, err := in.ledger.Append(ctx, valid)
-		if err != nil {
-			return c, fmt.Errorf("ingest: append %d events: %w", len(valid), err)
-		}
-		c.Stored, c.Revisions, c.Duplicates, c.Quarantined = res.Stored, res.Revisions, res.Duplicates, res.Quarantined
-		if err := in.markDirty(ctx, res.Changed); err != nil {
+		if err := in.store(ctx, valid, &c); err != nil {
 			return c, err
 		}
 	}
@@ -105,6 +119,66 @@ func (in *Ingester) Ingest(ctx context.Context, events []mapping.Event) (Counts,
 	in.total.Add(c)
 	in.mu.Unlock()
 	return c, nil
+}
+
+// store writes valid events: claimed in Redis first when a Claimer is set,
+// appended to the ledger, then the claims committed (or released when the
+// append failed, so that the retry is not mistaken for a duplicate).
+func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts) error {
+	var written []coord.ClaimKey
+	if in.claims != nil {
+		keys := make([]coord.ClaimKey, len(valid))
+		for i, e := range valid {
+			keys[i] = coord.ClaimKey{EventID: e.ID, Fingerprint: mapping.Fingerprint(e)}
+		}
+		states, err := in.claims.Claim(ctx, keys)
+		if err != nil {
+			return fmt.Errorf("ingest: claim %d events: %w", len(keys), err)
+		}
+		var ours []coord.ClaimKey
+		kept := valid[:0:0]
+		for i, st := range states {
+			switch st {
+			case coord.Done:
+				c.Duplicates++
+				continue
+			case coord.Claimed:
+				ours = append(ours, keys[i])
+			}
+			kept = append(kept, valid[i])
+			written = append(written, keys[i])
+		}
+		valid = kept
+		if len(valid) == 0 {
+			return nil
+		}
+		res, err := in.ledger.Append(ctx, valid)
+		if err != nil {
+			if rerr := in.claims.Release(context.WithoutCancel(ctx), ours); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			return fmt.Errorf("ingest: append %d events: %w", len(valid), err)
+		}
+		// The events are durable now; a failed commit only leaves pending
+		// claims that lapse, and their copies fall through to the ledger.
+		if err := in.claims.Commit(context.WithoutCancel(ctx), written); err != nil {
+			in.log.Warn("dedupe commit failed", "events", len(written), "err", err)
+		}
+		return in.counted(ctx, res, c)
+	}
+	res, err := in.ledger.Append(ctx, valid)
+	if err != nil {
+		return fmt.Errorf("ingest: append %d events: %w", len(valid), err)
+	}
+	return in.counted(ctx, res, c)
+}
+
+func (in *Ingester) counted(ctx context.Context, res ledger.AppendResult, c *Counts) error {
+	c.Stored += res.Stored
+	c.Revisions += res.Revisions
+	c.Duplicates += res.Duplicates
+	c.Quarantined += res.Quarantined
+	return in.markDirty(ctx, res.Changed)
 }
 
 // Emit adapts Ingest to connectors.EmitFunc's shape.

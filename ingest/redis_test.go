@@ -1,0 +1,155 @@
+package ingest
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/punchbridge/punchbridge/coord"
+	"github.com/punchbridge/punchbridge/internal/testenv"
+	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/sqlite"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+func redisClient(t *testing.T, url string) *redis.Client {
+	t.Helper()
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fail fast while the server is down instead of retrying for seconds.
+	opts.DialTimeout, opts.MaxRetries = 200*time.Millisecond, -1
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+func testPrefix() string { return "pbtest:ingest:" + rand.Text()[:10] + ":" }
+
+func punches(n int) []mapping.Event {
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	out := make([]mapping.Event, n)
+	for i := range out {
+		out[i] = punch(fmt.Sprintf("u%d", i%5+1), t0.Add(time.Duration(i)*time.Minute))
+	}
+	return out
+}
+
+func openLedger(t *testing.T) ledger.Ledger {
+	t.Helper()
+	l, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "l.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// TestReplicasStoreOnce: two replicas share a ledger and Redis and receive
+// the same events at once (a webhook at one, a pull at the other); each
+// event is stored once and the other copy is counted as a duplicate.
+func TestReplicasStoreOnce(t *testing.T) {
+	url := testenv.RedisURL(t)
+	l := openLedger(t)
+	prefix := testPrefix()
+	ids := mapping.NewIdentities()
+	events := punches(50)
+	var wg sync.WaitGroup
+	counts := make([]Counts, 2)
+	for r := range 2 {
+		in := New(l, ids, dayCalendar{}, nil).WithClaimer(coord.NewDedupe(redisClient(t, url), prefix, 0))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := in.Ingest(context.Background(), events)
+			if err != nil {
+				t.Error(err)
+			}
+			counts[r] = c
+		}()
+	}
+	wg.Wait()
+	if stored := counts[0].Stored + counts[1].Stored; stored != 50 {
+		t.Fatalf("stored %d (%+v), want each of 50 events once", stored, counts)
+	}
+	if dups := counts[0].Duplicates + counts[1].Duplicates; dups != 50 {
+		t.Fatalf("duplicates %d, want 50", dups)
+	}
+	// A third copy later is a committed duplicate, caught in Redis.
+	c, err := New(l, ids, dayCalendar{}, nil).WithClaimer(coord.NewDedupe(redisClient(t, url), prefix, 0)).Ingest(context.Background(), events)
+	if err != nil || c.Duplicates != 50 || c.Stored != 0 {
+		t.Fatalf("third copy: %+v, %v", c, err)
+	}
+}
+
+// failingLedger fails its first Append.
+type failingLedger struct {
+	ledger.Ledger
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *failingLedger) Append(ctx context.Context, evs []mapping.Event) (ledger.AppendResult, error) {
+	f.mu.Lock()
+	if f.fails > 0 {
+		f.fails--
+		f.mu.Unlock()
+		return ledger.AppendResult{}, errors.New("disk full")
+	}
+	f.mu.Unlock()
+	return f.Ledger.Append(ctx, evs)
+}
+
+// TestFailedWriteReleasesClaims: a ledger write that fails gives its claims
+// back, so the retry stores the events instead of calling them duplicates.
+func TestFailedWriteReleasesClaims(t *testing.T) {
+	url := testenv.RedisURL(t)
+	l := &failingLedger{Ledger: openLedger(t), fails: 1}
+	in := New(l, mapping.NewIdentities(), dayCalendar{}, nil).WithClaimer(coord.NewDedupe(redisClient(t, url), testPrefix(), 0))
+	events := punches(10)
+	if _, err := in.Ingest(context.Background(), events); err == nil {
+		t.Fatal("the failed write was not reported")
+	}
+	c, err := in.Ingest(context.Background(), events)
+	if err != nil || c.Stored != 10 {
+		t.Fatalf("retry: %+v, %v; want all 10 stored", c, err)
+	}
+}
+
+// TestRedisDown: with Redis stopped nothing is stored and the error says
+// Redis is unavailable (webhooks answer 503, pulls fail their run); when
+// Redis returns, the same events are stored, once.
+func TestRedisDown(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	l := openLedger(t)
+	in := New(l, mapping.NewIdentities(), dayCalendar{}, nil).WithClaimer(coord.NewDedupe(redisClient(t, srv.URL()), testPrefix(), 0))
+	events := punches(20)
+	if _, err := in.Ingest(context.Background(), events[:10]); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	_, err := in.Ingest(context.Background(), events)
+	if !errors.Is(err, coord.ErrUnavailable) {
+		t.Fatalf("Ingest with Redis down = %v, want coord.ErrUnavailable", err)
+	}
+	// The test's users are unmapped, so every stored event is quarantined.
+	if got, err := l.Quarantined(context.Background(), 0); err != nil || len(got) != 10 {
+		t.Fatalf("%d events in the ledger after Redis went down (%v), want the first 10 only", len(got), err)
+	}
+	srv.Start()
+	c, err := in.Ingest(context.Background(), events)
+	if err != nil {
+		t.Fatalf("after Redis returned: %v", err)
+	}
+	if c.Stored != 10 || c.Duplicates != 10 {
+		t.Fatalf("after Redis returned: %+v; want the 10 new stored and the 10 old duplicates", c)
+	}
+}
