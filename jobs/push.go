@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/coord"
 	"github.com/punchbridge/punchbridge/ledger"
 )
 
@@ -96,6 +97,16 @@ func (s *Sync) push(ctx context.Context, now time.Time, rep *Report) error {
 	return errors.Join(errs...)
 }
 
+// DeliveryClaims keeps two replicas from sending one delivery at once
+// (coord.Deliveries).
+type DeliveryClaims interface {
+	Claim(ctx context.Context, key coord.DeliveryKey) (coord.Lease, bool, error)
+}
+
+// deliveredKeep is how long a delivery's Redis key says "done" after the
+// ledger recorded it; the delivery log remains the truth after that.
+const deliveredKeep = 24 * time.Hour
+
 // deliverAll sends entries with a bounded worker pool and records each
 // outcome in the ledger.
 func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledger.OutboxEntry, now time.Time, opts PushOptions, rep *Report) error {
@@ -117,31 +128,9 @@ func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledge
 		go func() {
 			defer wg.Done()
 			for e := range next {
-				d := connectors.Delivery{Record: e.Record, IdempotencyKey: connectors.IdempotencyKey(sink.Name(), e.Record)}
-				err := sink.Deliver(ctx, d)
-				if err == nil {
-					if err := s.Ledger.MarkDelivered(ctx, e.ID, now); err != nil {
-						record(fmt.Errorf("sync: record delivery %d to %s: %w", e.ID, sink.Name(), err))
-						continue
-					}
-					mu.Lock()
-					rep.RecordsPushed++
-					mu.Unlock()
-					continue
+				if err := s.deliverOne(ctx, sink, e, now, opts, rep, &mu); err != nil {
+					record(err)
 				}
-				dead := e.Attempts+1 >= opts.MaxAttempts || errors.Is(err, connectors.ErrPermanent)
-				if merr := s.Ledger.MarkFailed(ctx, e.ID, err.Error(), now.Add(opts.Backoff(e.Attempts+1)), dead); merr != nil {
-					record(fmt.Errorf("sync: record failed delivery %d to %s: %w", e.ID, sink.Name(), merr))
-					continue
-				}
-				mu.Lock()
-				rep.PushFailures++
-				if dead {
-					rep.DeadLettered++
-				}
-				mu.Unlock()
-				s.logger().Warn("delivery failed", "sink", sink.Name(), "employee_id", e.Record.EmployeeID,
-					"date", e.Record.Date, "version", e.Record.Version, "attempt", e.Attempts+1, "dead", dead, "err", err)
 			}
 		}()
 	}
@@ -160,4 +149,60 @@ func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledge
 		return firstErr
 	}
 	return ctx.Err()
+}
+
+// deliverOne sends one outbox entry: claimed in Redis first when replicas
+// share the outbox (and skipped if another replica holds it or the delivery
+// log already has it), then delivered, then recorded — delivered, or failed
+// with its next attempt or a place in the dead-letter queue. The claim is
+// marked done after the delivery log write, or released after a failure.
+func (s *Sync) deliverOne(ctx context.Context, sink connectors.Sink, e ledger.OutboxEntry, now time.Time, opts PushOptions, rep *Report, mu *sync.Mutex) error {
+	rec := e.Record
+	var lease coord.Lease
+	if s.Claims != nil {
+		l, ok, err := s.Claims.Claim(ctx, coord.DeliveryKey{Sink: sink.Name(), EmployeeID: rec.EmployeeID, Date: rec.Date, Shift: rec.Shift, Version: rec.Version})
+		if err != nil {
+			return fmt.Errorf("sync: claim delivery %d to %s: %w", e.ID, sink.Name(), err)
+		}
+		if !ok {
+			return nil // another replica is sending it
+		}
+		lease = l
+		done, err := s.Ledger.Delivered(ctx, sink.Name(), rec.Key(), rec.Version)
+		if err != nil || done {
+			lease.Release(context.WithoutCancel(ctx))
+			return err
+		}
+	}
+	err := sink.Deliver(ctx, connectors.Delivery{Record: rec, IdempotencyKey: connectors.IdempotencyKey(sink.Name(), rec)})
+	if err == nil {
+		if err := s.Ledger.MarkDelivered(ctx, e.ID, now); err != nil {
+			return fmt.Errorf("sync: record delivery %d to %s: %w", e.ID, sink.Name(), err)
+		}
+		if s.Claims != nil {
+			if err := lease.Done(context.WithoutCancel(ctx), deliveredKeep); err != nil {
+				s.logger().Warn("delivery claim not marked done", "sink", sink.Name(), "err", err)
+			}
+		}
+		mu.Lock()
+		rep.RecordsPushed++
+		mu.Unlock()
+		return nil
+	}
+	if s.Claims != nil {
+		defer lease.Release(context.WithoutCancel(ctx))
+	}
+	dead := e.Attempts+1 >= opts.MaxAttempts || errors.Is(err, connectors.ErrPermanent)
+	if merr := s.Ledger.MarkFailed(ctx, e.ID, err.Error(), now.Add(opts.Backoff(e.Attempts+1)), dead); merr != nil {
+		return fmt.Errorf("sync: record failed delivery %d to %s: %w", e.ID, sink.Name(), merr)
+	}
+	mu.Lock()
+	rep.PushFailures++
+	if dead {
+		rep.DeadLettered++
+	}
+	mu.Unlock()
+	s.logger().Warn("delivery failed", "sink", sink.Name(), "employee_id", rec.EmployeeID,
+		"date", rec.Date, "version", rec.Version, "attempt", e.Attempts+1, "dead", dead, "err", err)
+	return nil
 }

@@ -40,7 +40,10 @@ type Sync struct {
 	// Push tunes delivery; SinkPush overrides it per sink name.
 	Push     PushOptions
 	SinkPush map[string]PushOptions
-	Log      *slog.Logger
+	// Claims, when replicas share the outbox, keeps two of them from
+	// sending one delivery at once; nil in a single process.
+	Claims DeliveryClaims
+	Log    *slog.Logger
 }
 
 // Report is what one run did. Its JSON names are the demo's summary fields.

@@ -29,6 +29,7 @@ type app struct {
 	ids      *mapping.Identities
 	ingester *ingest.Ingester
 	set      *connectors.Set
+	coord    *coordination // nil without Redis
 }
 
 // openApp builds everything cfg describes. The caller closes the app.
@@ -43,6 +44,13 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 	if err != nil {
 		return nil, ruleErrors(cfg, err)
 	}
+	var co *coordination
+	if cfg.Redis != nil {
+		if co, err = openCoordination(cfg.Redis, deps.Now); err != nil {
+			return nil, err
+		}
+		deps.Tokens = co.tokens
+	}
 	set, err := newRegistry().Build(cfg, deps)
 	if err != nil {
 		return nil, err
@@ -52,7 +60,7 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 		return nil, err
 	}
 	ids := mapping.NewIdentities()
-	return &app{
+	a := &app{
 		cfg:      cfg,
 		log:      deps.Logger,
 		now:      deps.Now,
@@ -61,7 +69,25 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 		ids:      ids,
 		ingester: ingest.New(l, ids, engine, deps.Logger),
 		set:      set,
-	}, nil
+		coord:    co,
+	}
+	if co != nil {
+		a.ingester.WithClaimer(co.dedupe)
+	}
+	return a, nil
+}
+
+// Ready reports whether the ledger and, when configured, Redis answer.
+func (a *app) Ready(ctx context.Context) error {
+	if err := a.ledger.Ping(ctx); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	if a.coord != nil {
+		if err := a.coord.Ping(ctx); err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+	}
+	return nil
 }
 
 func openLedger(ctx context.Context, c config.LedgerConfig) (ledger.Ledger, error) {
@@ -76,7 +102,13 @@ func openLedger(ctx context.Context, c config.LedgerConfig) (ledger.Ledger, erro
 	return nil, fmt.Errorf("ledger driver %q is not supported by this build; use driver: sqlite", c.Driver)
 }
 
-func (a *app) Close() error { return a.ledger.Close() }
+func (a *app) Close() error {
+	err := a.ledger.Close()
+	if a.coord != nil {
+		err = errors.Join(err, a.coord.Close())
+	}
+	return err
+}
 
 // syncJob builds the pull → reconcile → push job j describes.
 func (a *app) syncJob(j config.Job) (*jobs.Sync, error) {
@@ -104,6 +136,9 @@ func (a *app) syncJob(j config.Job) (*jobs.Sync, error) {
 	}
 	s.Sinks = pick(a.set.Sinks, j.Sinks)
 	s.SinkPush = a.sinkPush()
+	if a.coord != nil {
+		s.Claims = a.coord.deliveries
+	}
 	return s, errors.Join(errs...)
 }
 
@@ -153,6 +188,9 @@ func (a *app) guard() jobs.Guard {
 	if rl, ok := a.ledger.(ledger.RunLog); ok {
 		g.Runs = rl
 	}
+	if a.coord != nil {
+		g.Locks = jobLocker{a.coord.locker}
+	}
 	return g
 }
 
@@ -175,6 +213,9 @@ func (a *app) job(name string) (*jobs.Sync, config.Job, error) {
 // named.
 func (a *app) pushJob(sink string) (*jobs.Sync, error) {
 	s := &jobs.Sync{Name: "push", Ledger: a.ledger, Ingester: a.ingester, Identities: a.ids, Engine: a.engine, Log: a.log, SinkPush: a.sinkPush()}
+	if a.coord != nil {
+		s.Claims = a.coord.deliveries
+	}
 	for _, k := range a.set.Sinks {
 		if sink == "" || k.Name() == sink {
 			s.Sinks = append(s.Sinks, k)

@@ -20,7 +20,7 @@ import (
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
-const demoUsage = `usage: punchbridge demo [--json] [--data DIR] [--employees N] [--days N]
+const demoUsage = `usage: punchbridge demo [--json] [--data DIR] [--redis URL] [--employees N] [--days N]
 
 Runs the whole pipeline — pull, normalize, store, reconcile, push — against
 a built-in fake DingTalk and a fake HR system on loopback, on the embedded
@@ -30,7 +30,9 @@ mapping. The demo runs as of the Saturday 02:00 (Asia/Shanghai) after its
 last work day, Friday 2026-11-20, so its numbers are the same every time.
 
 With --data DIR the ledger persists: run it twice and the second run pulls
-the same punches, stores none of them again and pushes nothing new.
+the same punches, stores none of them again and pushes nothing new. With
+--redis URL the run also de-duplicates, leases deliveries and caches the
+platform token in that Redis, as replicas sharing it would.
 
 Examples:
   punchbridge demo
@@ -81,6 +83,7 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) int {
 	dataDir := fs.String("data", "", "keep the ledger in this directory (default: a temporary directory, removed afterwards)")
 	employees := fs.Int("employees", 200, "employees in the generated company")
 	days := fs.Int("days", 5, "work days (Monday to Friday) of punches, ending on "+demoLastWorkDay)
+	redisURL := fs.String("redis", "", "coordinate through this Redis (redis://host:port/db), as replicas do")
 	verbose := fs.Bool("v", false, "log the pipeline's progress to stderr")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -93,7 +96,7 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) int {
 	if *verbose {
 		log = slog.New(slog.NewTextHandler(env.stderr, nil))
 	}
-	sum, err := demo(ctx, *dataDir, *employees, *days, log)
+	sum, err := demo(ctx, demoOptions{dataDir: *dataDir, redisURL: *redisURL, employees: *employees, workDays: *days}, log)
 	if err != nil {
 		fmt.Fprintln(env.stderr, "demo:", err)
 		return exitFailure
@@ -130,8 +133,15 @@ func demoCalendar(workDays int) (from time.Time, calendarDays int, asOf time.Tim
 	return from, calendarDays, asOf
 }
 
-func demo(ctx context.Context, dataDir string, employees, workDays int, log *slog.Logger) (*demoSummary, error) {
+// demoOptions are the demo's flags.
+type demoOptions struct {
+	dataDir, redisURL   string
+	employees, workDays int
+}
+
+func demo(ctx context.Context, o demoOptions, log *slog.Logger) (*demoSummary, error) {
 	start := time.Now()
+	dataDir, employees, workDays := o.dataDir, o.employees, o.workDays
 	from, calendarDays, asOf := demoCalendar(workDays)
 	temp := false
 	clock := func() time.Time { return asOf }
@@ -156,10 +166,16 @@ func demo(ctx context.Context, dataDir string, employees, workDays int, log *slo
 	defer hr.Close()
 
 	cfgPath := filepath.Join(dataDir, "punchbridge.yaml")
-	if err := os.WriteFile(cfgPath, []byte(demoConfig(dt.URL(), dt.AppKey(), dt.CorpID(), hr.URL(), calendarDays)), 0o600); err != nil {
+	cfgText := demoConfig(dt.URL(), dt.AppKey(), dt.CorpID(), hr.URL(), calendarDays)
+	if o.redisURL != "" {
+		// A prefix per run keeps one demo's claims from making the next
+		// demo's fresh ledger look like a duplicate.
+		cfgText += fmt.Sprintf("redis:\n  url: ${DEMO_REDIS_URL}\n  prefix: \"pbdemo:%d:\"\n", time.Now().UnixNano())
+	}
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		return nil, err
 	}
-	secrets := map[string]string{"DEMO_DINGTALK_APP_SECRET": dt.AppSecret(), "DEMO_HR_TOKEN": "demo-hr-token"}
+	secrets := map[string]string{"DEMO_DINGTALK_APP_SECRET": dt.AppSecret(), "DEMO_HR_TOKEN": "demo-hr-token", "DEMO_REDIS_URL": o.redisURL}
 	cfg, err := config.Load(cfgPath, func(k string) string { return secrets[k] })
 	if err != nil {
 		return nil, fmt.Errorf("demo config: %w", err)

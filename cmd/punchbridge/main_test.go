@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/punchbridge/punchbridge/internal/testenv"
 )
 
 // runCmd runs the binary's command table in-process.
@@ -140,5 +142,22 @@ func TestHelpAndUsage(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, nil, "serve"); code != exitUsage {
 		t.Errorf("serve without --config: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestDemoWithRedis runs the demo with Redis coordination: dedupe claims,
+// delivery leases and the shared token cache; the result is the same.
+func TestDemoWithRedis(t *testing.T) {
+	url := testenv.RedisURL(t)
+	code, stdout, stderr := runCmd(t, nil, "demo", "--json", "--employees", "20", "--days", "2", "--redis", url)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	var sum demoSummary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(sum.Check, "ok") || sum.RecordsPushed != 19*2 || sum.Duplicates == 0 {
+		t.Fatalf("summary %+v", sum)
 	}
 }

@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 		}
 	}
 	srv := &http.Server{
-		Handler:           server.New(server.Options{Receivers: receivers, Ingest: a.ingester.Emit, Ready: a.ledger.Ping, Log: log}),
+		Handler:           server.New(server.Options{Receivers: receivers, Ingest: a.ingester.Emit, Ready: a.Ready, Log: log}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	sched.Start(ctx)
