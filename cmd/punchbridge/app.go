@@ -13,6 +13,7 @@ import (
 	"github.com/punchbridge/punchbridge/ingest"
 	"github.com/punchbridge/punchbridge/jobs"
 	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/postgres"
 	"github.com/punchbridge/punchbridge/ledger/sqlite"
 	"github.com/punchbridge/punchbridge/mapping"
 	"github.com/punchbridge/punchbridge/reconcile"
@@ -98,8 +99,14 @@ func openLedger(ctx context.Context, c config.LedgerConfig) (ledger.Ledger, erro
 			return nil, fmt.Errorf("open ledger %s: %w", c.Path, err)
 		}
 		return l, nil
+	case "postgres":
+		l, err := postgres.Open(ctx, c.DSN.Reveal())
+		if err != nil {
+			return nil, fmt.Errorf("open ledger: %w", err)
+		}
+		return l, nil
 	}
-	return nil, fmt.Errorf("ledger driver %q is not supported by this build; use driver: sqlite", c.Driver)
+	return nil, fmt.Errorf("ledger.driver %q: use sqlite or postgres", c.Driver)
 }
 
 func (a *app) Close() error {

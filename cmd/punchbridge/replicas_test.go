@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/punchbridge/punchbridge/config"
+	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
+	"github.com/punchbridge/punchbridge/connectors/hrhttp/hrtest"
+	"github.com/punchbridge/punchbridge/internal/testenv"
+	"github.com/punchbridge/punchbridge/jobs"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// freshSchema creates a PostgreSQL schema for one test and returns a DSN
+// whose connections use it.
+func freshSchema(t *testing.T) string {
+	t.Helper()
+	base := testenv.PostgresURL(t)
+	schema := "pbtest_" + strings.ToLower(rand.Text()[:10])
+	conn, err := pgx.Connect(context.Background(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err == nil {
+			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
+}
+
+// TestThreeReplicas: three instances of Punchbridge, each with its own
+// Redis and PostgreSQL connections, share one Redis and one PostgreSQL.
+// They all fire on the same nightly tick and all pull the same window: each
+// tick runs once, every event is stored once, and the HR system sees each
+// day-record version exactly once.
+func TestThreeReplicas(t *testing.T) {
+	redisURL := testenv.RedisURL(t)
+	dsn := freshSchema(t)
+	from, days, asOf := demoCalendar(2)
+	company := dingtalktest.GenerateCompany(7, 25, from, days, dingtalktest.WithUnmappedUsers(1))
+	dt := dingtalktest.NewServer(dingtalktest.WithCompany(company), dingtalktest.WithClock(func() time.Time { return asOf }))
+	defer dt.Close()
+	hr := hrtest.NewServer(hrtest.WithToken("tok"))
+	defer hr.Close()
+
+	cfgText := demoConfig(dt.URL(), dt.AppKey(), dt.CorpID(), hr.URL(), days) +
+		fmt.Sprintf("redis:\n  url: ${REDIS_URL}\n  prefix: \"pbtest:%s:\"\n", rand.Text()[:10])
+	cfgText = strings.Replace(cfgText, "  driver: sqlite\n  path: punchbridge.db\n", "  driver: postgres\n  dsn: ${DATABASE_URL}\n", 1)
+	path := filepath.Join(t.TempDir(), "punchbridge.yaml")
+	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{"DEMO_DINGTALK_APP_SECRET": dt.AppSecret(), "DEMO_HR_TOKEN": "tok", "REDIS_URL": redisURL, "DATABASE_URL": dsn}
+
+	ctx := context.Background()
+	replicas := make([]*app, 3)
+	for i := range replicas {
+		cfg, err := config.Load(path, func(k string) string { return secrets[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := openApp(ctx, cfg, connectors.Deps{Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return asOf }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		if a.coord == nil {
+			t.Fatal("the replicas must coordinate through Redis")
+		}
+		replicas[i] = a
+	}
+
+	// Every replica fires on the same nightly tick.
+	tick := asOf.Truncate(time.Minute)
+	var wg sync.WaitGroup
+	ran := make([]bool, 3)
+	for i, a := range replicas {
+		s, err := a.syncJob(a.cfg.Jobs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := a.guard()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := g.Run(ctx, "nightly", jobs.TriggerSchedule, tick, func(ctx context.Context, now time.Time) (any, error) {
+				ran[i] = true
+				return s.Run(ctx, now)
+			})
+			if err != nil && !errors.Is(err, jobs.ErrSkipped) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := count(ran); n != 1 {
+		t.Fatalf("the nightly tick ran on %d replicas, want exactly 1", n)
+	}
+	runs, err := replicas[2].guard().Runs.Runs(ctx, "nightly", 0)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("run log has %d runs (%v), want 1", len(runs), err)
+	}
+
+	// All three pull the same window at once: every event is stored once.
+	w := connectors.Window{From: from, To: asOf}
+	stored := make([]int, 3)
+	for i, a := range replicas {
+		src, _ := a.set.Connector("dingtalk-demo")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := src.(connectors.Source).Pull(ctx, w, func(ctx context.Context, evs []mapping.Event) error {
+				c, err := a.ingester.Ingest(ctx, evs)
+				stored[i] += c.Stored + c.Revisions
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := stored[0] + stored[1] + stored[2]; n != 0 {
+		t.Fatalf("re-pulling stored %d events again, want 0 (the nightly run stored them)", n)
+	}
+
+	// A late punch reaches every replica's pull, and all three push at once:
+	// the correction is stored once and delivered once.
+	late := company.Records[0]
+	late.ID, late.CheckTime = 99999999901, late.CheckTime.Add(-3*time.Minute)
+	dt.AddRecords(late)
+	tick2 := tick.Add(time.Hour)
+	for _, a := range replicas {
+		s, err := a.syncJob(a.cfg.Jobs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := a.guard()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := g.Run(ctx, "nightly", jobs.TriggerSchedule, tick2, func(ctx context.Context, now time.Time) (any, error) {
+				return s.Run(ctx, now)
+			})
+			if err != nil && !errors.Is(err, jobs.ErrSkipped) {
+				t.Error(err)
+			}
+			if _, err := s.PushDue(ctx, asOf); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	applied := map[string]int{}
+	for _, k := range hr.AppliedKeys() {
+		applied[k]++
+	}
+	mapped := len(company.Users) - 1
+	want := mapped * len(company.WorkDays)
+	v1, v2 := 0, 0
+	for k, n := range applied {
+		if n != 1 {
+			t.Errorf("%s applied %d times", k, n)
+		}
+		switch {
+		case strings.HasSuffix(k, ":v1"):
+			v1++
+		case strings.HasSuffix(k, ":v2"):
+			v2++
+		}
+	}
+	if v2 != 1 {
+		t.Errorf("the late punch's correction was applied as %d second versions, want 1", v2)
+	}
+	if v1 != want {
+		t.Fatalf("HR applied %d first versions, want %d mapped employees × %d days", v1, mapped, len(company.WorkDays))
+	}
+	if hr.Duplicates() != 0 {
+		t.Fatalf("the HR system received %d repeated deliveries; the leases should have kept replicas from sending one twice", hr.Duplicates())
+	}
+}
+
+func count(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}

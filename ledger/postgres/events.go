@@ -1,0 +1,276 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// Append stores the batch in one transaction.
+//
+// The transaction first takes an advisory lock on every event id of the
+// batch, in one statement and in key order, so writers in any number of
+// processes serialize per id without deadlocking. It then reads the stored
+// revisions of those ids in one query, works out the batch in memory, event
+// by event, and writes the outcome in one pipelined round trip: clearing
+// the latest flag of revised ids, remapping quarantined copies, and one
+// multi-row INSERT ... ON CONFLICT DO NOTHING of the new revisions.
+//
+// A duplicate normally changes nothing. One exception: when the stored
+// copies of an id have no employee id and the new copy has one (the user
+// was mapped since the first copy arrived), the stored copies are remapped
+// to it, and if that takes the latest revision out of quarantine it is
+// listed in Changed. Such a copy still counts as a duplicate. A duplicate
+// naming another employee than the stored copy does not move the event:
+// re-assigning mapped events is not something a re-delivery may do.
+//
+// A copy identical to an older revision is a duplicate too; the latest
+// revision stays the most recently stored content.
+func (l *Ledger) Append(ctx context.Context, events []mapping.Event) (ledger.AppendResult, error) {
+	for i, e := range events {
+		if e.ID == "" {
+			return ledger.AppendResult{}, fmt.Errorf("postgres ledger: append: event %d: id is empty; validate events before appending them", i)
+		}
+	}
+	if len(events) == 0 {
+		return ledger.AppendResult{}, nil
+	}
+	fps := make([]string, len(events))
+	for i, e := range events {
+		fps[i] = mapping.Fingerprint(e)
+	}
+	var res ledger.AppendResult
+	err := l.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		res, err = appendBatch(ctx, tx, events, fps, l.now())
+		return err
+	})
+	if err != nil {
+		return ledger.AppendResult{}, fmt.Errorf("postgres ledger: append %d events: %w", len(events), err)
+	}
+	return res, nil
+}
+
+// revision is one stored or new revision of an event, as the batch leaves it.
+type revision struct {
+	seq       int64 // the stored row; 0 for a revision this batch adds
+	fp        string
+	rev       int
+	employee  string
+	latest    bool
+	wasLatest bool           // stored rows: the flag in the database
+	body      string         // stored quarantined rows: the stored JSON
+	event     *mapping.Event // new rows, and stored rows once remapped
+	remapped  bool
+}
+
+// history is every revision of one id.
+type history struct{ revs []*revision }
+
+func appendBatch(ctx context.Context, tx pgx.Tx, events []mapping.Event, fps []string, now time.Time) (ledger.AppendResult, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for _, e := range events {
+		if !seen[e.ID] {
+			seen[e.ID] = true
+			ids = append(ids, e.ID)
+		}
+	}
+	if err := lockEvents(ctx, tx, ids); err != nil {
+		return ledger.AppendResult{}, err
+	}
+	// Read only after the locks: under READ COMMITTED this statement sees
+	// every revision a writer committed before releasing them.
+	hs, err := loadHistories(ctx, tx, ids)
+	if err != nil {
+		return ledger.AppendResult{}, err
+	}
+	var res ledger.AppendResult
+	for i, e := range events {
+		if err := hs[e.ID].add(e, fps[i], &res); err != nil {
+			return ledger.AppendResult{}, fmt.Errorf("event %s: %w", e.ID, err)
+		}
+	}
+	return res, writeHistories(ctx, tx, ids, hs, now)
+}
+
+func loadHistories(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*history, error) {
+	hs := make(map[string]*history, len(ids))
+	for _, id := range ids {
+		hs[id] = &history{}
+	}
+	// Each id is looked up on its own (OFFSET 0 keeps the lateral subquery
+	// from being flattened into a join), so the lookup takes the index even
+	// before ANALYZE has seen a new, fast-growing table: for id = ANY($1)
+	// the planner then guesses half the table matches, and scans it all.
+	rows, err := tx.Query(ctx, `SELECT k.id, r.seq, r.fingerprint, r.revision, r.employee_id, r.latest, r.body
+		FROM unnest($1::text[]) AS k(id)
+		CROSS JOIN LATERAL (
+			SELECT seq, fingerprint, revision, employee_id, latest,
+				CASE WHEN employee_id = '' THEN body ELSE '' END AS body
+			FROM events WHERE events.id = k.id OFFSET 0) AS r`, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			r  revision
+		)
+		if err := rows.Scan(&id, &r.seq, &r.fp, &r.rev, &r.employee, &r.latest, &r.body); err != nil {
+			return nil, err
+		}
+		r.wasLatest = r.latest
+		hs[id].revs = append(hs[id].revs, &r)
+	}
+	return hs, rows.Err()
+}
+
+// add applies one event of the batch to the id's history and counts it.
+func (h *history) add(e mapping.Event, fp string, res *ledger.AppendResult) error {
+	for _, r := range h.revs {
+		if r.fp == fp {
+			res.Duplicates++
+			return h.remap(e.EmployeeID, res)
+		}
+	}
+	maxRev := 0
+	for _, r := range h.revs {
+		maxRev = max(maxRev, r.rev)
+		r.latest = false
+	}
+	if maxRev > 0 {
+		res.Revisions++
+	} else {
+		res.Stored++
+	}
+	ev := e
+	h.revs = append(h.revs, &revision{fp: fp, rev: maxRev + 1, employee: e.EmployeeID, latest: true, event: &ev})
+	if e.EmployeeID == "" {
+		res.Quarantined++
+	} else {
+		res.Changed = append(res.Changed, e)
+	}
+	return nil
+}
+
+// remap gives the quarantined revisions the employee id a duplicate brought,
+// listing the latest revision in Changed if it was among them.
+func (h *history) remap(employee string, res *ledger.AppendResult) error {
+	if employee == "" {
+		return nil
+	}
+	for _, r := range h.revs {
+		if r.employee != "" {
+			continue
+		}
+		if r.event == nil {
+			var e mapping.Event
+			if err := json.Unmarshal([]byte(r.body), &e); err != nil {
+				return fmt.Errorf("decode stored revision %d: %w", r.rev, err)
+			}
+			r.event = &e
+		}
+		r.event.EmployeeID, r.employee, r.remapped = employee, employee, true
+		if r.latest {
+			res.Changed = append(res.Changed, *r.event)
+		}
+	}
+	return nil
+}
+
+// newRows holds the columns of the revisions a batch inserts, as arrays
+// for one INSERT ... SELECT FROM unnest.
+type newRows struct {
+	id, fp, kind, platform, tenant, user, employee, body []string
+	rev                                                  []int32
+	latest                                               []bool
+	at                                                   []time.Time
+	start, end                                           []*time.Time
+}
+
+func (n *newRows) add(r *revision) error {
+	e := r.event
+	body, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	var start, end *time.Time
+	if e.Approval != nil {
+		s, en := ms(e.Approval.Start), ms(e.Approval.End)
+		start, end = &s, &en
+	}
+	n.id, n.fp, n.kind = append(n.id, e.ID), append(n.fp, r.fp), append(n.kind, string(e.Kind))
+	n.platform, n.tenant, n.user = append(n.platform, e.Platform), append(n.tenant, e.Tenant), append(n.user, e.UserID)
+	n.employee, n.body = append(n.employee, e.EmployeeID), append(n.body, string(body))
+	n.rev, n.latest = append(n.rev, int32(r.rev)), append(n.latest, r.latest)
+	n.at, n.start, n.end = append(n.at, ms(e.Time)), append(n.start, start), append(n.end, end)
+	return nil
+}
+
+// writeHistories writes what the batch changed, in one round trip.
+func writeHistories(ctx context.Context, tx pgx.Tx, ids []string, hs map[string]*history, now time.Time) error {
+	var (
+		unlatest            []int64
+		remapSeq            []int64
+		remapEmp, remapBody []string
+		ins                 newRows
+	)
+	for _, id := range ids {
+		for _, r := range hs[id].revs {
+			switch {
+			case r.seq == 0:
+				if err := ins.add(r); err != nil {
+					return err
+				}
+			case r.remapped:
+				body, err := json.Marshal(r.event)
+				if err != nil {
+					return err
+				}
+				remapSeq, remapEmp, remapBody = append(remapSeq, r.seq), append(remapEmp, r.employee), append(remapBody, string(body))
+			}
+			if r.seq != 0 && r.wasLatest && !r.latest {
+				unlatest = append(unlatest, r.seq)
+			}
+		}
+	}
+	b := &pgx.Batch{}
+	// The old latest flags go first: one latest revision per id is a
+	// unique index.
+	if len(unlatest) > 0 {
+		b.Queue(`UPDATE events SET latest = false WHERE seq = ANY($1::bigint[])`, unlatest)
+	}
+	if len(remapSeq) > 0 {
+		b.Queue(`UPDATE events SET employee_id = u.employee_id, body = u.body
+			FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(seq, employee_id, body)
+			WHERE events.seq = u.seq`, remapSeq, remapEmp, remapBody)
+	}
+	if len(ins.id) > 0 {
+		b.Queue(`INSERT INTO events (id, fingerprint, revision, latest, kind, platform, tenant, user_id,
+				employee_id, event_time, start_at, end_at, body, created_at)
+			SELECT u.*, $14::timestamptz FROM unnest($1::text[], $2::text[], $3::integer[], $4::boolean[], $5::text[],
+				$6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
+				$13::text[]) AS u
+			ON CONFLICT (id, fingerprint) DO NOTHING`,
+			ins.id, ins.fp, ins.rev, ins.latest, ins.kind, ins.platform, ins.tenant, ins.user,
+			ins.employee, ins.at, ins.start, ins.end, ins.body, now).Exec(func(tag pgconn.CommandTag) error {
+			if int(tag.RowsAffected()) != len(ins.id) {
+				return errLostRace
+			}
+			return nil
+		})
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
