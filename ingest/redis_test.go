@@ -19,7 +19,7 @@ import (
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
-func redisClient(t *testing.T, url string) *redis.Client {
+func redisClient(t testing.TB, url string) *redis.Client {
 	t.Helper()
 	opts, err := redis.ParseURL(url)
 	if err != nil {
