@@ -7,10 +7,11 @@
 // Redis coordinates; it is never the durable truth. The ledger's unique
 // keys and delivery log decide what happened, and Redis only keeps two
 // replicas from doing the same work at the same moment. Hence the shape of
-// every primitive here: claim (SET NX with a TTL) → do the durable work →
-// keep the claim, or release it when the work failed so that a retry is
-// not mistaken for a duplicate. A dedupe that drops on "seen" alone would
-// break at-least-once delivery.
+// every primitive here: claim (SET NX with a short lease) → do the durable
+// work → mark the claim done, or release it when the work failed so that a
+// retry is not mistaken for a duplicate. Only a done claim makes a later
+// copy a duplicate; a claim whose holder died lapses with its lease. A
+// dedupe that drops on "seen" alone would break at-least-once delivery.
 //
 // Every Redis change that depends on who holds a key (refresh, release,
 // mark done) is one small Lua script that compares the caller's owner
