@@ -33,8 +33,10 @@ func openCoordination(c *config.RedisConfig, now func() time.Time) (*coordinatio
 		return nil, fmt.Errorf("redis.url: %w (write redis://[:password@]host:port/db)", errors.Unwrap(err))
 	}
 	// Operations answer quickly when Redis is gone, so that a webhook gets
-	// its 503 well inside the platform's deadline.
-	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = time.Second, time.Second, time.Second
+	// its 503 well inside the platform's deadline (DingTalk waits 1.5 s):
+	// one retry, and short dial and I/O timeouts on loopback-or-LAN Redis.
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 300*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond
+	opts.MaxRetries, opts.DialerRetries = 1, 1
 	rdb := redis.NewClient(opts)
 	return &coordination{
 		rdb:        rdb,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,5 +130,63 @@ func webhookPunch(user string, at time.Time) mapping.Event {
 		Schema: mapping.EventSchema, ID: "dingtalk/crash/punch/" + user + "-" + at.Format("150405"), Kind: mapping.KindPunch,
 		Platform: "dingtalk", Connector: "dingtalk-demo", Tenant: "crash", UserID: user, Time: at, ReceivedAt: at, Via: mapping.ViaWebhook,
 		Punch: &mapping.Punch{Direction: mapping.DirIn, Method: mapping.MethodApp},
+	}
+}
+
+// TestRedisStoppedFailsThePull: with Redis down a pull fails its run and
+// leaves its checkpoint, /readyz says why, and nothing is stored twice;
+// when Redis returns, the next run stores and pushes what was missed, once.
+func TestRedisStoppedFailsThePull(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	f := newOpsFixture(t, 4)
+	f.secrets["REDIS_URL"] = srv.URL()
+	appendConfig(t, f.cfg, "redis:\n  url: ${REDIS_URL}\n")
+	ctx := context.Background()
+	a := openFixtureApp(t, f)
+	defer a.Close()
+	job, err := a.syncJob(a.cfg.Jobs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, asOf := demoCalendar(1)
+	if _, err := job.Run(ctx, asOf); err != nil {
+		t.Fatal(err)
+	}
+	applied := f.hr.AppliedCount()
+
+	srv.Stop()
+	if err := a.Ready(ctx); err == nil || !strings.Contains(err.Error(), "redis") {
+		t.Fatalf("Ready with Redis down = %v, want a redis error", err)
+	}
+	late := f.dt.Company().Records[0]
+	late.ID, late.CheckTime = 99999999902, late.CheckTime.Add(-5*time.Minute)
+	f.dt.AddRecords(late)
+	if _, err := job.Run(ctx, asOf.Add(time.Hour)); !errors.Is(err, coord.ErrUnavailable) {
+		t.Fatalf("Run with Redis down = %v, want coord.ErrUnavailable", err)
+	}
+	cp, _, err := a.ledger.Checkpoint(ctx, "dingtalk-demo")
+	if err != nil || !cp.Equal(asOf) {
+		t.Fatalf("checkpoint %v (%v), want it left at %v", cp, err, asOf)
+	}
+
+	srv.Start()
+	rep, err := job.Run(ctx, asOf.Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.EventsStored != 1 || rep.RecordsPushed != 1 || f.hr.AppliedCount() != applied+1 {
+		t.Fatalf("after Redis returned: %+v, HR applied %d (was %d); want the late punch stored and its correction pushed once",
+			rep, f.hr.AppliedCount(), applied)
+	}
+}
+
+func appendConfig(t *testing.T, path, text string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(b, text...), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
