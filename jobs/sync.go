@@ -72,7 +72,7 @@ type Report struct {
 // window) and Run returns its error after pushing what could be pushed.
 func (s *Sync) Run(ctx context.Context, now time.Time) (Report, error) {
 	rep := Report{Job: s.Name, APICallsByAPI: map[string]int{}}
-	log := s.logger()
+	log := s.logger().With("job", s.Name)
 	var errs []error
 
 	if err := s.RefreshIdentities(ctx); err != nil {
@@ -103,7 +103,7 @@ func (s *Sync) Run(ctx context.Context, now time.Time) (Report, error) {
 	if err := s.push(ctx, now, &rep); err != nil {
 		errs = append(errs, err)
 	}
-	log.Info("job finished", "job", s.Name, "events_pulled", rep.EventsPulled, "events_stored", rep.EventsStored,
+	log.Info("job finished", "events_pulled", rep.EventsPulled, "events_stored", rep.EventsStored,
 		"days_changed", rep.DaysChanged, "records_pushed", rep.RecordsPushed, "push_failures", rep.PushFailures)
 	return rep, errors.Join(errs...)
 }

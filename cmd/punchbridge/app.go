@@ -127,7 +127,7 @@ func (a *app) syncJob(j config.Job) (*jobs.Sync, error) {
 		Identities:    a.ids,
 		Engine:        a.engine,
 		Lookback:      j.Lookback,
-		Log:           a.log.With("job", j.Name),
+		Log:           a.log,
 	}
 	var errs []error
 	for _, c := range pick(a.set.Connectors, j.Connectors) {

@@ -94,7 +94,7 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	log := slog.New(slog.DiscardHandler)
 	if *verbose {
-		log = slog.New(slog.NewTextHandler(env.stderr, nil))
+		log = slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	sum, err := demo(ctx, demoOptions{dataDir: *dataDir, redisURL: *redisURL, employees: *employees, workDays: *days}, log)
 	if err != nil {
