@@ -148,6 +148,9 @@ func pull(ctx context.Context, env *cmdEnv, a *app, name string, w connectors.Wi
 		break
 	}
 	var counts ingest.Counts
+	bar := newProgress(env.stderr, "pull "+name, env.now)
+	defer bar.Done()
+	ctx = connectors.WithProgress(ctx, bar.Update)
 	stats, err := src.Pull(ctx, w, func(ctx context.Context, events []mapping.Event) error {
 		c, err := a.ingester.Ingest(ctx, events)
 		counts.Add(c)
