@@ -22,6 +22,7 @@ type Config struct {
 	Redis    *RedisConfig   `yaml:"redis"`
 	Server   ServerConfig   `yaml:"server"`
 	Identity IdentityConfig `yaml:"identity"`
+	Privacy  PrivacyConfig  `yaml:"privacy"`
 	// RulesFile names a separate attendance rules file (relative to this
 	// file); exactly one of RulesFile and Rules is set.
 	RulesFile string          `yaml:"rules_file"`
@@ -62,6 +63,14 @@ type IdentityConfig struct {
 	// Field is the directory field holding the employee id: job_number
 	// (default), mobile, email, user_id, or attr:<name>.
 	Field string `yaml:"field"`
+}
+
+// PrivacyConfig limits what Punchbridge keeps about people.
+type PrivacyConfig struct {
+	// RawRetention is how long raw platform payloads are kept beside the
+	// normalized events before the purge-raw job deletes them (default
+	// 720h, 30 days); the normalized events stay.
+	RawRetention time.Duration `yaml:"raw_retention"`
 }
 
 // Component is one connector or sink entry: its name and type, and its

@@ -47,3 +47,23 @@ sinks:
 		}
 	}
 }
+
+func TestPrivacyRetention(t *testing.T) {
+	base := `rules:
+  timezone: Asia/Shanghai
+  shifts: {standard: {start: "09:00", end: "18:00"}}
+  assign: {default: standard}
+`
+	cfg, err := Parse([]byte(base), "p.yaml", func(string) string { return "" })
+	if err != nil || cfg.Privacy.RawRetention != 30*24*time.Hour {
+		t.Fatalf("default retention %v, %v", cfg.Privacy.RawRetention, err)
+	}
+	cfg, err = Parse([]byte(base+"privacy: {raw_retention: 168h}\n"), "p.yaml", func(string) string { return "" })
+	if err != nil || cfg.Privacy.RawRetention != 7*24*time.Hour {
+		t.Fatalf("retention %v, %v", cfg.Privacy.RawRetention, err)
+	}
+	_, err = Parse([]byte(base+"privacy:\n  raw_retention: -1h\n"), "p.yaml", func(string) string { return "" })
+	if err == nil || !strings.Contains(err.Error(), "p.yaml:6: privacy.raw_retention") {
+		t.Fatalf("negative retention: %v", err)
+	}
+}

@@ -63,6 +63,7 @@ func Parse(data []byte, file string, getenv func(string) string) (*Config, error
 	v.redis()
 	v.server()
 	v.identity()
+	v.privacy()
 	v.components("connectors", "connector", cfg.Connectors)
 	v.components("sinks", "sink", cfg.Sinks)
 	v.jobs()

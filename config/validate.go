@@ -26,6 +26,7 @@ const (
 	DefaultListen        = ":8080"
 	DefaultIdentityField = "job_number"
 	DefaultLookback      = 72 * time.Hour
+	DefaultRawRetention  = 30 * 24 * time.Hour
 )
 
 // validator applies defaults and checks what spans more than one key.
@@ -123,6 +124,17 @@ func (v validator) server() {
 	if _, _, err := net.SplitHostPort(s.Listen); err != nil {
 		line, shown := v.at("server.listen")
 		v.errorf("server.listen", line, "server.listen %q: want host:port, such as :8080 or 127.0.0.1:8080", shown)
+	}
+}
+
+func (v validator) privacy() {
+	p := &v.cfg.Privacy
+	switch {
+	case p.RawRetention == 0:
+		p.RawRetention = DefaultRawRetention
+	case p.RawRetention < 0:
+		line, shown := v.at("privacy.raw_retention")
+		v.errorf("privacy.raw_retention", line, "privacy.raw_retention %q: must be positive, e.g. 720h (30 days)", shown)
 	}
 }
 

@@ -164,13 +164,34 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 		if err := in.claims.Commit(context.WithoutCancel(ctx), written); err != nil {
 			in.log.Warn("dedupe commit failed", "events", len(written), "err", err)
 		}
+		in.keepRaw(ctx, valid)
 		return in.counted(ctx, res, c)
 	}
 	res, err := in.ledger.Append(ctx, valid)
 	if err != nil {
 		return fmt.Errorf("ingest: append %d events: %w", len(valid), err)
 	}
+	in.keepRaw(ctx, valid)
 	return in.counted(ctx, res, c)
+}
+
+// keepRaw stores the platform payloads of the written events beside them,
+// where the ledger keeps such payloads; they are for debugging a mapping,
+// so a failure is logged and does not fail the events.
+func (in *Ingester) keepRaw(ctx context.Context, events []mapping.Event) {
+	rs, ok := in.ledger.(ledger.RawStore)
+	if !ok {
+		return
+	}
+	var ps []ledger.RawPayload
+	for _, e := range events {
+		if len(e.Raw) > 0 {
+			ps = append(ps, ledger.RawPayload{EventID: e.ID, Fingerprint: mapping.Fingerprint(e), Connector: e.Connector, ReceivedAt: e.ReceivedAt, Body: e.Raw})
+		}
+	}
+	if err := rs.StoreRaw(ctx, ps); err != nil {
+		in.log.Warn("raw payloads not kept", "events", len(ps), "err", err)
+	}
 }
 
 func (in *Ingester) counted(ctx context.Context, res ledger.AppendResult, c *Counts) error {

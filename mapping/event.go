@@ -51,6 +51,11 @@ type Event struct {
 	Punch      *Punch    `json:"punch,omitempty"`
 	Approval   *Approval `json:"approval,omitempty"`
 	Makeup     *Makeup   `json:"makeup,omitempty"`
+
+	// Raw is the platform's own record the event was made from, when the
+	// connector keeps it. It is not part of the schema: the ledger stores it
+	// apart and purges it after the raw-payload retention.
+	Raw json.RawMessage `json:"-"`
 }
 
 // Direction of a punch.
@@ -154,7 +159,7 @@ func (e Event) Marshal() ([]byte, error) {
 // mapping may fill in later. Two copies with the same id and fingerprint are
 // duplicates; the same id with another fingerprint is a new revision.
 func Fingerprint(e Event) string {
-	e.Via, e.ReceivedAt, e.Connector, e.EmployeeID = "", time.Time{}, "", ""
+	e.Via, e.ReceivedAt, e.Connector, e.EmployeeID, e.Raw = "", time.Time{}, "", "", nil
 	e.Time = e.Time.UTC()
 	if e.Approval != nil {
 		a := *e.Approval

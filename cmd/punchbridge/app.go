@@ -216,6 +216,28 @@ func (a *app) job(name string) (*jobs.Sync, config.Job, error) {
 	return nil, config.Job{}, fmt.Errorf("no job named %q in %s (jobs: %v)", name, a.cfg.File, names)
 }
 
+// purgeRawJob is the built-in job that deletes raw platform payloads older
+// than privacy.raw_retention; it runs daily at 03:30 in the rules' zone.
+const (
+	purgeRawJob  = "purge-raw"
+	purgeRawCron = "30 3 * * *"
+)
+
+func (a *app) purgeRawSpec() string {
+	return "CRON_TZ=" + a.engine.Location().String() + " " + purgeRawCron
+}
+
+// purgeRaw is the purge-raw job.
+func (a *app) purgeRaw(ctx context.Context, now time.Time) (any, error) {
+	rs, ok := a.ledger.(ledger.RawStore)
+	if !ok {
+		return nil, nil
+	}
+	cutoff := now.Add(-a.cfg.Privacy.RawRetention)
+	n, err := rs.PurgeRaw(ctx, cutoff)
+	return map[string]any{"raw_payloads_purged": n, "received_before": cutoff}, err
+}
+
 // pushJob is a job that only delivers: every sink of the config, or the one
 // named.
 func (a *app) pushJob(sink string) (*jobs.Sync, error) {

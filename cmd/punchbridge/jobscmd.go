@@ -16,7 +16,9 @@ import (
 
 const jobsUsage = `usage: punchbridge jobs list|history|run --config FILE [NAME] [flags]
 
-  list              the configured jobs: schedule, next tick, last run
+  list              the configured jobs and the built-in purge-raw job
+                    (deletes raw platform payloads past privacy.raw_retention):
+                    schedule, next tick, last run
   history [NAME]    recorded runs, newest first (--limit N, default 20)
   run NAME          run a job now, as a manual run, and print its report
 
@@ -78,14 +80,20 @@ func jobsList(ctx context.Context, env *cmdEnv, a *app) error {
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "JOB\tSCHEDULE\tNEXT\tLAST RUN\tOUTCOME")
 	now := a.now()
+	type listed struct{ name, spec string }
+	var all []listed
 	for _, j := range a.cfg.Jobs {
+		all = append(all, listed{j.Name, j.Spec()})
+	}
+	all = append(all, listed{purgeRawJob, a.purgeRawSpec()})
+	for _, j := range all {
 		next := "-"
-		if sched, err := cron.ParseStandard(j.Spec()); err == nil {
+		if sched, err := cron.ParseStandard(j.spec); err == nil {
 			next = sched.Next(now).Format(time.RFC3339)
 		}
 		last, outcome := "never", "-"
 		if g := a.guard(); g.Runs != nil {
-			runs, err := g.Runs.Runs(ctx, j.Name, 1)
+			runs, err := g.Runs.Runs(ctx, j.name, 1)
 			if err != nil {
 				return err
 			}
@@ -93,7 +101,7 @@ func jobsList(ctx context.Context, env *cmdEnv, a *app) error {
 				last, outcome = runs[0].Started.Format(time.RFC3339), string(runs[0].Outcome)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.Name, j.Spec(), next, last, outcome)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.name, j.spec, next, last, outcome)
 	}
 	return tw.Flush()
 }
@@ -121,13 +129,17 @@ func jobsHistory(ctx context.Context, env *cmdEnv, a *app, name string, limit in
 }
 
 func jobsRun(ctx context.Context, env *cmdEnv, a *app, name string) error {
-	s, _, err := a.job(name)
-	if err != nil {
-		return err
+	job := a.purgeRaw
+	if name != purgeRawJob {
+		s, _, err := a.job(name)
+		if err != nil {
+			return err
+		}
+		job = syncRun(s)
 	}
-	var rep jobs.Report
-	err = a.guard().Run(ctx, name, jobs.TriggerManual, a.now(), func(ctx context.Context, now time.Time) (any, error) {
-		r, err := s.Run(ctx, now)
+	var rep any
+	err := a.guard().Run(ctx, name, jobs.TriggerManual, a.now(), func(ctx context.Context, now time.Time) (any, error) {
+		r, err := job(ctx, now)
 		rep = r
 		return r, err
 	})
@@ -140,14 +152,17 @@ func jobsRun(ctx context.Context, env *cmdEnv, a *app, name string) error {
 }
 
 // runRecorded is what serve's scheduler calls for a job on each tick.
-func runRecorded(g jobs.Guard, name string, s *jobs.Sync) jobs.RunFunc {
+func runRecorded(g jobs.Guard, name string, job jobs.Job) jobs.RunFunc {
 	return func(ctx context.Context, now time.Time) error {
-		err := g.Run(ctx, name, jobs.TriggerSchedule, now.Truncate(time.Minute), func(ctx context.Context, now time.Time) (any, error) {
-			return s.Run(ctx, now)
-		})
+		err := g.Run(ctx, name, jobs.TriggerSchedule, now.Truncate(time.Minute), job)
 		if errors.Is(err, jobs.ErrSkipped) {
 			return nil
 		}
 		return err
 	}
+}
+
+// syncRun adapts a sync job to jobs.Job.
+func syncRun(s *jobs.Sync) jobs.Job {
+	return func(ctx context.Context, now time.Time) (any, error) { return s.Run(ctx, now) }
 }

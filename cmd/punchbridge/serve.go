@@ -83,14 +83,17 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 		if err := s.RefreshIdentities(ctx); err != nil {
 			log.Warn("identity refresh failed at start-up", "job", j.Name, "err", err)
 		}
-		run := runRecorded(guard, j.Name, s)
-		if err := sched.Add(j.Name, j.Spec(), run); err != nil {
+		if err := sched.Add(j.Name, j.Spec(), runRecorded(guard, j.Name, syncRun(s))); err != nil {
 			return err
 		}
 		if j.CatchUp == nil || *j.CatchUp {
 			catchUp = append(catchUp, func(ctx context.Context) { catchUpJob(ctx, guard, j.Name, j.Spec(), s, log) })
 		}
 	}
+	if err := sched.Add(purgeRawJob, a.purgeRawSpec(), runRecorded(guard, purgeRawJob, a.purgeRaw)); err != nil {
+		return err
+	}
+
 	var receivers []connectors.Receiver
 	var wg sync.WaitGroup
 	workCtx, stopWork := context.WithCancel(ctx)

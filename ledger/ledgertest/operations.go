@@ -110,4 +110,34 @@ var operationTests = []test{
 			t.Fatalf("Requeue of an unknown id = %v, want ErrNotFound", err)
 		}
 	}},
+	{"raw payloads are kept apart and purged after the retention", func(t *testing.T, l ledger.Ledger) {
+		ctx := context.Background()
+		rs, ok := l.(ledger.RawStore)
+		if !ok {
+			t.Fatalf("%T does not implement ledger.RawStore", l)
+		}
+		old := ledger.RawPayload{EventID: "dingtalk/c/punch/1", Fingerprint: "fp1", Connector: "hq", ReceivedAt: at(1, 9, 0), Body: json.RawMessage(`{"userId":"u1","checkTime":1}`)}
+		fresh := ledger.RawPayload{EventID: "dingtalk/c/punch/2", Fingerprint: "fp2", Connector: "hq", ReceivedAt: at(25, 9, 0), Body: json.RawMessage(`{"userId":"u2"}`)}
+		if err := rs.StoreRaw(ctx, []ledger.RawPayload{old, fresh, old}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := rs.RawFor(ctx, old.EventID)
+		if err != nil || len(got) != 1 || got[0].Connector != "hq" || !got[0].ReceivedAt.Equal(old.ReceivedAt) {
+			t.Fatalf("RawFor = %+v, %v", got, err)
+		}
+		var body map[string]any
+		if err := json.Unmarshal(got[0].Body, &body); err != nil || body["userId"] != "u1" {
+			t.Fatalf("body %s: %v", got[0].Body, err)
+		}
+		n, err := rs.PurgeRaw(ctx, at(20, 0, 0))
+		if err != nil || n != 1 {
+			t.Fatalf("PurgeRaw = %d, %v; want the old payload purged", n, err)
+		}
+		if got, _ := rs.RawFor(ctx, old.EventID); len(got) != 0 {
+			t.Fatal("the purged payload is still there")
+		}
+		if got, _ := rs.RawFor(ctx, fresh.EventID); len(got) != 1 {
+			t.Fatal("the fresh payload was purged too")
+		}
+	}},
 }
