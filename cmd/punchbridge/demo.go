@@ -319,6 +319,7 @@ connectors:
     app_secret: ${DEMO_DINGTALK_APP_SECRET}
     corp_id: %s
     base_url: %s
+    qps: 500                  # the fake has no quota; a real app keeps the default 20
 sinks:
   - name: hr-demo
     type: hrhttp

@@ -47,6 +47,7 @@ func commands() map[string]command {
 		"push":         {"deliver the day records waiting in the outbox", runPush},
 		"jobs":         {"list jobs, show their run history, or run one now", runJobs},
 		"dlq":          {"list, show or replay the dead-letter queue of failed deliveries", runDLQ},
+		"callback":     {"decrypt a platform callback, or send a test one to an endpoint", runCallback},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/connectors/dingtalk"
 	"github.com/punchbridge/punchbridge/connectors/hrhttp"
+	"github.com/punchbridge/punchbridge/connectors/wecom"
 )
 
 // newRegistry lists every connector and sink type this binary can build.
@@ -11,6 +12,7 @@ import (
 func newRegistry() *connectors.Registry {
 	r := connectors.NewRegistry()
 	r.AddConnector("dingtalk", dingtalk.New)
+	r.AddConnector("wecom", wecom.New)
 	r.AddSink("hrhttp", hrhttp.New)
 	return r
 }

@@ -16,52 +16,61 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
-	"github.com/tidwall/gjson"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/punchbridge/punchbridge/connectors"
 )
 
-// API names: the oapi path without its leading slash. Stats and logs use
-// them.
+// API names: the path without its leading slash. Stats and logs use them.
 const (
-	apiGetToken    = "gettoken"
-	apiListRecord  = "attendance/listRecord"
-	apiListSubDept = "topapi/v2/department/listsubid"
-	apiUserList    = "topapi/v2/user/list"
+	apiGetToken      = "gettoken"
+	apiListRecord    = "attendance/listRecord"
+	apiListSubDept   = "topapi/v2/department/listsubid"
+	apiUserList      = "topapi/v2/user/list"
+	apiInstanceIDs   = "v1.0/workflow/processes/instanceIds/query"
+	apiInstance      = "v1.0/workflow/processInstances"
+	apiStreamGateway = "v1.0/gateway/connections/open"
 )
 
-const (
-	// maxRetries bounds the retries of one request: the platform asks to
-	// retry a busy answer at most 3 times, and QPS waits share the budget.
-	maxRetries = 3
-	// maxBody bounds an answer read into memory; a listRecord answer for
-	// 50 users × 7 days is well under a megabyte.
-	maxBody = 32 << 20
-)
+// v1TokenHeader carries the access token of the v1.0 APIs (platform API
+// reference A1).
+const v1TokenHeader = "x-acs-dingtalk-access-token"
+
+// maxBody bounds an answer read into memory; a listRecord answer for 50
+// users × 7 days is well under a megabyte.
+const maxBody = 32 << 20
 
 // Stats counts the requests a connector sent, retries included: by API name
-// and, per API, by outcome — the errcode ("0" is success, "-1" busy,
-// "90018" QPS, ...), "http_<status>" for a non-200 answer, "transport" for
-// a network failure and "bad_json" for an unreadable answer.
+// and, per API, by outcome — "0" for success, the errcode of an oapi
+// answer ("-1" busy, "90018" QPS, ...), the code of a v1.0 error answer
+// ("InvalidAuthentication", "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+// ...), "1111" for the IP block answer, "http_<status>" for another non-200
+// answer, "transport" for a network failure and "bad_json" for an
+// unreadable answer.
 type Stats struct {
 	Calls map[string]int
 	Codes map[string]map[string]int
 }
 
-// client sends DingTalk oapi requests: one retryablehttp client, the token,
-// and the counters.
+// client sends DingTalk requests: one retryablehttp client, the token, the
+// per-API limiters, the retry policy and the counters.
 type client struct {
-	base      string // without a trailing slash
+	base      string // oapi, without a trailing slash
+	apiBase   string // v1.0, without a trailing slash
 	appKey    string
 	appSecret string
 	tokenKey  string
 	tokens    connectors.TokenCache
 	timeout   time.Duration
+	retryWait time.Duration
 	now       func() time.Time
 	log       *slog.Logger
 	http      *retryablehttp.Client
 	flight    singleflight.Group
+	limits    *limiters
+	// sleep waits between retries of busy, QPS and IP-block answers; tests
+	// replace it so that they never wait for the wall clock.
+	sleep func(ctx context.Context, d time.Duration) error
 
 	mu    sync.Mutex
 	stats Stats
@@ -78,23 +87,34 @@ func newClient(cfg Config, deps connectors.Deps, log *slog.Logger) *client {
 	}
 	c := &client{
 		base:      strings.TrimRight(cfg.BaseURL, "/"),
+		apiBase:   strings.TrimRight(cfg.APIBaseURL, "/"),
 		appKey:    cfg.AppKey,
 		appSecret: cfg.AppSecret.Reveal(),
 		tokenKey:  Platform + "/" + cfg.CorpID + "/" + cfg.AppKey,
 		tokens:    deps.Tokens,
 		timeout:   cfg.Timeout,
+		retryWait: cfg.RetryWait,
 		now:       deps.Now,
 		log:       log,
+		limits:    newLimiters(cfg.QPS),
+		sleep:     sleepCtx,
 		stats:     Stats{Calls: map[string]int{}, Codes: map[string]map[string]int{}},
 	}
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = &http.Client{Transport: transport, Timeout: cfg.Timeout}
 	rc.Logger = nil // its messages carry URLs; failures are reported by the caller
-	rc.RetryMax = maxRetries
+	// Transport failures and HTTP 429/5xx are retried here, at most 3
+	// times; the platform's own codes inside an answer are retried by
+	// invoke, which knows each code's budget and wait.
+	rc.RetryMax = maxBusyRetries
 	rc.RetryWaitMin = cfg.RetryWait
 	rc.RetryWaitMax = 8 * cfg.RetryWait
 	rc.CheckRetry = c.checkRetry
 	rc.Backoff = retryablehttp.DefaultBackoff
+	rc.PrepareRetry = func(req *http.Request) error {
+		info, _ := req.Context().Value(callKey{}).(callInfo)
+		return c.limits.wait(req.Context(), info.api)
+	}
 	// Hand the last answer back after the retries run out, so that the
 	// caller can read its errcode instead of a generic "giving up".
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
@@ -102,148 +122,142 @@ func newClient(cfg Config, deps connectors.Deps, log *slog.Logger) *client {
 	return c
 }
 
-// envelope is the part every oapi answer shares. Error answers come inside
-// HTTP 200.
-type envelope struct {
-	ErrCode int
-	ErrMsg  string
-	SubCode string
-	SubMsg  string
+// callInfo travels in a request's context to checkRetry and PrepareRetry.
+type callInfo struct {
+	api string
+	v1  bool
 }
 
-// readEnvelope reads the shared fields with gjson, leniently (errcode may
-// be a number or a string; sub_code and subCode both occur), without
-// decoding the whole answer: the payload is decoded once, by the caller.
-// The other fields are looked up only for an error, which is small.
-func readEnvelope(b []byte) envelope {
-	e := envelope{ErrCode: int(gjson.GetBytes(b, "errcode").Int())}
-	if e.ErrCode == codeOK {
-		return e
-	}
-	r := gjson.GetManyBytes(b, "errmsg", "sub_code", "subCode", "sub_msg", "subMsg")
-	e.ErrMsg, e.SubCode, e.SubMsg = r[0].String(), r[1].String(), r[3].String()
-	if e.SubCode == "" {
-		e.SubCode = r[2].String()
-	}
-	if e.SubMsg == "" {
-		e.SubMsg = r[4].String()
-	}
-	return e
+type callKey struct{}
+
+// request is one logical API call.
+type request struct {
+	api    string
+	v1     bool       // a v1.0 API: token in a header, errors as HTTP status + code
+	method string     // default POST
+	query  url.Values // without the access token
+	body   any        // JSON-encoded when not nil
+	// noToken marks the calls that authenticate otherwise (gettoken, the
+	// Stream gateway).
+	noToken bool
 }
 
-// apiError returns the answer's error, or nil for errcode 0.
-func (e envelope) apiError(api string) *APIError {
-	if e.ErrCode == codeOK {
-		return nil
-	}
-	return &APIError{API: api, Code: e.ErrCode, Msg: e.ErrMsg, SubCode: e.SubCode, SubMsg: e.SubMsg}
-}
-
-// call POSTs body to api with the access token and decodes the answer into
-// out. An answer saying the token is bad (40014, 42001, 40001, 88 with an
-// auth sub-code) drops the cached token, refreshes it once and retries
-// once. This sits above retryablehttp because the token is part of the URL.
+// call POSTs body to an oapi API with the access token and decodes the
+// answer into out.
 func (c *client) call(ctx context.Context, api string, body, out any) error {
-	for refreshed := false; ; refreshed = true {
-		tok, err := c.token(ctx)
-		if err != nil {
-			return err
-		}
-		raw, err := c.do(ctx, api, http.MethodPost, url.Values{"access_token": {tok}}, body)
-		if err != nil {
-			return fmt.Errorf("dingtalk: call %s: %w", api, err)
-		}
-		apiErr := readEnvelope(raw).apiError(api)
-		if apiErr == nil {
-			if err := json.Unmarshal(raw, out); err != nil {
-				return fmt.Errorf("dingtalk: decode %s answer: %w", api, err)
-			}
-			return nil
-		}
-		if refreshed || apiErr.class() != classToken {
-			return apiErr
-		}
-		c.log.Info("access token rejected, refreshing", "api", api, "errcode", apiErr.Code)
-		if err := c.dropToken(ctx, tok); err != nil {
-			return err
-		}
-	}
+	return c.invoke(ctx, request{api: api, body: body}, out)
 }
 
-type apiKey struct{}
+// callV1 sends a v1.0 request with the token in its header and decodes the
+// answer into out.
+func (c *client) callV1(ctx context.Context, method, api string, query url.Values, body, out any) error {
+	return c.invoke(ctx, request{api: api, v1: true, method: method, query: query, body: body}, out)
+}
 
-// do sends one request and returns the body of the last answer. The HTTP
-// client retries transport failures, 429/5xx and busy or QPS errcodes with
-// backoff; every error it returns has its secrets redacted.
-func (c *client) do(ctx context.Context, api, method string, query url.Values, body any) ([]byte, error) {
+// send makes one HTTP exchange (retryablehttp retries transport failures
+// and 429/5xx) and returns the status and body of the last answer. Every
+// error it returns has its secrets redacted.
+func (c *client) send(ctx context.Context, r request, token string) (int, []byte, error) {
 	var raw any
-	if body != nil {
-		b, err := json.Marshal(body)
+	if r.body != nil {
+		b, err := json.Marshal(r.body)
 		if err != nil {
-			return nil, fmt.Errorf("encode request: %w", err)
+			return 0, nil, fmt.Errorf("encode request: %w", err)
 		}
 		raw = b
 	}
-	u := c.base + "/" + api + "?" + query.Encode()
-	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, apiKey{}, api), method, u, raw)
-	if err != nil {
-		return nil, redactErr(err)
+	base := c.base
+	if r.v1 {
+		base = c.apiBase
 	}
-	if body != nil {
+	q := url.Values{}
+	maps.Copy(q, r.query)
+	if token != "" && !r.v1 {
+		q.Set("access_token", token)
+	}
+	u := base + "/" + r.api
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	method := r.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	ctx = context.WithValue(ctx, callKey{}, callInfo{api: r.api, v1: r.v1})
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, raw)
+	if err != nil {
+		return 0, nil, redactErr(err)
+	}
+	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" && r.v1 {
+		req.Header.Set(v1TokenHeader, token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if resp != nil {
 			drain(resp.Body)
 		}
-		return nil, redactErr(err)
+		return 0, nil, redactErr(err)
 	}
 	defer drain(resp.Body)
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return nil, redactErr(fmt.Errorf("read answer: %w", err))
+		return resp.StatusCode, nil, redactErr(fmt.Errorf("read answer: %w", err))
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, redact(snippet(b)))
-	}
-	return b, nil
+	return resp.StatusCode, b, nil
 }
 
-// checkRetry is the retry policy: the transport rules of retryablehttp,
-// plus DingTalk's errcodes inside HTTP 200 — -1 (busy) and 90018/90002
-// (over a QPS window) are retried with backoff. It also counts every
-// attempt, because it sees each one.
+// checkRetry is the transport retry policy: the rules of retryablehttp
+// (transport failures, 429, 5xx), except for the IP block answer, which
+// invoke waits out. It also counts every attempt, because it sees each one.
 func (c *client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	api, _ := ctx.Value(apiKey{}).(string)
+	info, _ := ctx.Value(callKey{}).(callInfo)
 	if err != nil {
-		c.count(ctx, api, "transport")
+		c.count(ctx, info.api, "transport")
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		c.count(ctx, api, "http_"+strconv.Itoa(resp.StatusCode))
-		return retryablehttp.DefaultRetryPolicy(ctx, resp, nil)
 	}
 	b, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	if rerr != nil {
-		c.count(ctx, api, "transport")
+		c.count(ctx, info.api, "transport")
 		return true, nil
 	}
-	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
-		c.count(ctx, api, "bad_json")
+	if ipBlocked(b) {
+		c.count(ctx, info.api, code(codeIPBlock))
 		return false, nil
 	}
-	env := readEnvelope(b)
-	c.count(ctx, api, code(env.ErrCode))
-	if apiErr := env.apiError(api); apiErr != nil {
-		return apiErr.class() == classRetry, nil
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		c.count(ctx, info.api, "http_"+strconv.Itoa(resp.StatusCode))
+		return retryablehttp.DefaultRetryPolicy(ctx, resp, nil)
 	}
+	c.count(ctx, info.api, outcome(info, resp.StatusCode, b))
 	return false, nil
+}
+
+// outcome names an answer for the stats.
+func outcome(info callInfo, status int, b []byte) string {
+	if info.v1 {
+		if status == http.StatusOK {
+			return code(codeOK)
+		}
+		if e := readV1Error(status, b); e.V1Code != "" {
+			return e.V1Code
+		}
+		return "http_" + strconv.Itoa(status)
+	}
+	if status != http.StatusOK {
+		return "http_" + strconv.Itoa(status)
+	}
+	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
+		return "bad_json"
+	}
+	return code(readEnvelope(b).ErrCode)
 }
 
 type counterKey struct{}
@@ -304,5 +318,5 @@ func snippet(b []byte) string {
 	if len(s) > 200 {
 		s = s[:200] + "…"
 	}
-	return s
+	return redact(s)
 }

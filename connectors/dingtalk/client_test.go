@@ -135,7 +135,8 @@ func TestRetries(t *testing.T) {
 		{"busy beyond 3 retries", dt.CodeBusy, 4, 4, ErrBusy},
 		{"qps once", dt.CodeAppQPS, 1, 2, nil},
 		{"global qps once", dt.CodeGlobalQPS, 1, 2, nil},
-		{"qps beyond retries", dt.CodeAppQPS, 4, 4, ErrRateLimited},
+		{"qps many times", dt.CodeAppQPS, maxQPSRetries, maxQPSRetries + 1, nil},
+		{"qps beyond retries", dt.CodeAppQPS, maxQPSRetries + 1, maxQPSRetries + 1, ErrRateLimited},
 		{"http 503 once", 503, 1, 2, nil},
 		{"monthly quota", dt.CodeMonthlyQuota, 1, 1, ErrQuota},
 		{"bad parameters", dt.CodeInvalidParams, 1, 1, connectors.ErrPermanent},
@@ -230,12 +231,13 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		"GET http://h/gettoken?appkey=k&appsecret=abc%2Fdef": "GET http://h/gettoken?appkey=k&appsecret=REDACTED",
-		`Post "http://h/x?access_token=tok123": EOF`:         `Post "http://h/x?access_token=REDACTED": EOF`,
-		"access_token=a%2Fb%3Dc&x=1":                         "access_token=REDACTED&x=1",
-		`"http://h/x?a=1&ACCESS_TOKEN=T#frag"`:               `"http://h/x?a=1&ACCESS_TOKEN=REDACTED#frag"`,
-		"next=http%3A%2F%2Fh%2F%3Faccess_token%3Dtok%26x=1":  "next=http%3A%2F%2Fh%2F%3Faccess_token%3DREDACTED%26x=1",
-		"no secrets here":                                    "no secrets here",
+		"GET http://h/gettoken?appkey=k&appsecret=abc%2Fdef":  "GET http://h/gettoken?appkey=k&appsecret=REDACTED",
+		`Post "http://h/x?access_token=tok123": EOF`:          `Post "http://h/x?access_token=REDACTED": EOF`,
+		"access_token=a%2Fb%3Dc&x=1":                          "access_token=REDACTED&x=1",
+		`"http://h/x?a=1&ACCESS_TOKEN=T#frag"`:                `"http://h/x?a=1&ACCESS_TOKEN=REDACTED#frag"`,
+		"next=http%3A%2F%2Fh%2F%3Faccess_token%3Dtok%26x=1":   "next=http%3A%2F%2Fh%2F%3Faccess_token%3DREDACTED%26x=1",
+		`dial "ws://h/gateway/stream?ticket=5f2a9c": refused`: `dial "ws://h/gateway/stream?ticket=REDACTED": refused`,
+		"no secrets here": "no secrets here",
 	} {
 		if got := redact(in); got != want {
 			t.Errorf("redact(%q) = %q, want %q", in, got, want)
@@ -253,9 +255,9 @@ func TestClassify(t *testing.T) {
 		comment string
 	}{
 		{apiListRecord, 0, "", "", classOK, "ok"},
-		{apiListRecord, -1, "", "", classRetry, "busy"},
-		{apiListRecord, 90018, "", "", classRetry, "app QPS"},
-		{apiListRecord, 90002, "", "", classRetry, "global QPS"},
+		{apiListRecord, -1, "", "", classBusy, "busy"},
+		{apiListRecord, 90018, "", "", classQPS, "app QPS"},
+		{apiListRecord, 90002, "", "", classQPS, "global QPS"},
 		{apiListRecord, 90020, "", "", classQuota, "monthly quota"},
 		{apiListRecord, 40014, "", "", classToken, "invalid token"},
 		{apiListRecord, 42001, "", "", classToken, "expired token"},

@@ -10,14 +10,23 @@ import (
 
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/msgcrypt"
 )
 
 // Defaults of the settings a config may leave out.
 const (
-	DefaultBaseURL   = "https://oapi.dingtalk.com"
-	DefaultTimeout   = 10 * time.Second
-	DefaultRootDept  = 1
-	DefaultRetryWait = time.Second
+	DefaultBaseURL          = "https://oapi.dingtalk.com"
+	DefaultAPIBaseURL       = "https://api.dingtalk.com"
+	DefaultTimeout          = 10 * time.Second
+	DefaultRootDept         = 1
+	DefaultRetryWait        = time.Second
+	DefaultQPS              = 20
+	DefaultCallbackWindow   = 10 * time.Minute
+	DefaultApprovalLookback = 30 * 24 * time.Hour
+	DefaultRefreshDelay     = 30 * time.Second
+	DefaultDirectoryTTL     = 10 * time.Minute
+	DefaultConcurrency      = 4
+	DefaultQueueSize        = 10000
 )
 
 // Config is one DingTalk connector entry of the config file: one internal
@@ -32,6 +41,9 @@ type Config struct {
 	// BaseURL is the oapi endpoint (default https://oapi.dingtalk.com); tests
 	// and the demo point it at dingtalktest.
 	BaseURL string `yaml:"base_url"`
+	// APIBaseURL is the v1.0 endpoint (default https://api.dingtalk.com):
+	// approvals and the Stream gateway live there.
+	APIBaseURL string `yaml:"api_base_url"`
 	// Users limits pulls to these user ids; empty means every user of the
 	// directory.
 	Users []string `yaml:"users"`
@@ -39,16 +51,110 @@ type Config struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// RootDept is where the directory walk starts (default 1, the root).
 	RootDept int64 `yaml:"root_department"`
-	// RetryWait is the first wait before retrying a busy (-1) or
-	// rate-limited (90018, 90002) answer; later waits double. The default,
-	// 1s, is the platform's QPS window.
+	// RetryWait is the first wait before retrying a busy (-1) answer (later
+	// waits double) and the wait after a QPS answer (90018, 90002,
+	// Forbidden.AccessDenied.Qps*). The default, 1s, is the platform's QPS
+	// window.
 	RetryWait time.Duration `yaml:"retry_wait"`
+	// QPS is the client-side limit of calls per second to each API
+	// (default 20, the platform's per-app per-API limit for a standard
+	// organization).
+	QPS float64 `yaml:"qps"`
+	// Concurrency is how many listRecord calls a pull keeps in flight
+	// (default 4); the QPS limit still paces them.
+	Concurrency int `yaml:"concurrency"`
+
+	// Token and AESKey are the HTTP push settings of the developer console
+	// (签名 token, 数据加密密钥 aes_key, 43 characters). Both or neither:
+	// without them the connector answers webhooks with 404.
+	Token  config.Secret `yaml:"token"`
+	AESKey config.Secret `yaml:"aes_key"`
+	// OwnerKey is what DingTalk appends to every encrypted callback: the
+	// app key for a subscription made in the developer console (the
+	// default), the corp id for an organization-level one
+	// (call_back/register_call_back).
+	OwnerKey string `yaml:"owner_key"`
+	// CallbackWindow is how far a callback's timestamp may lie from now
+	// (default 10m); older or newer ones are refused as replays.
+	CallbackWindow time.Duration `yaml:"callback_window"`
+	// Stream turns on Stream mode: a long-lived WebSocket opened through
+	// the gateway, which needs no public URL.
+	Stream bool `yaml:"stream"`
+	// RefreshDelay is how long after a push the connector reads the
+	// punch's full record (listRecord lags the push a little; default 30s).
+	RefreshDelay time.Duration `yaml:"refresh_delay"`
+	// DirectoryTTL is how long a directory walk is reused (default 10m):
+	// a run maps identities and then pulls the same users, and walking a
+	// large organisation twice costs hundreds of calls against the quota.
+	DirectoryTTL time.Duration `yaml:"directory_ttl"`
+	// QueueSize bounds the follow-up work webhooks and Stream schedule
+	// (default 10000); a push that finds it full is answered 503, so the
+	// platform retries it.
+	QueueSize int `yaml:"queue_size"`
+
+	// Approvals lists the process codes to read, by what they mean.
+	Approvals ApprovalCodes `yaml:"approvals"`
+	// Form says which form components hold an approval's facts.
+	Form FormFields `yaml:"form"`
+	// LeaveTypes maps DingTalk leave names to HR codes, over the defaults
+	// (DefaultLeaveTypes).
+	LeaveTypes map[string]string `yaml:"leave_types"`
+	// ApprovalLookback widens a pull's approval listing backwards (default
+	// 720h): an instance is listed by the time it was created, and a leave
+	// taken in the window may have been asked for weeks before.
+	ApprovalLookback time.Duration `yaml:"approval_lookback"`
+}
+
+// ApprovalCodes are the process codes (PROC-...) of the organization's
+// approval templates, by type. Make-up (补卡, attendance.supply) instances
+// become makeup events, the others approval events.
+type ApprovalCodes struct {
+	Leave    []string `yaml:"leave"`
+	Overtime []string `yaml:"overtime"`
+	Trip     []string `yaml:"trip"`
+	Out      []string `yaml:"out"`
+	Makeup   []string `yaml:"makeup"`
+}
+
+// FormFields name the form components that hold an approval's facts. Each
+// is matched against a component's id, then its bizAlias, then its name; a
+// value starting with "path:" is instead a gjson path into the instance
+// (the result object of the get-instance answer). An empty setting uses
+// the default, which also understands the standard leave component
+// (DDHolidayField).
+type FormFields struct {
+	LeaveType  string `yaml:"leave_type"`  // default 请假类型
+	Start      string `yaml:"start"`       // default 开始时间 (bizAlias startTime)
+	End        string `yaml:"end"`         // default 结束时间 (bizAlias finishTime)
+	Duration   string `yaml:"duration"`    // default 时长 (bizAlias duration), in hours
+	MakeupTime string `yaml:"makeup_time"` // default 补卡时间 (bizAlias userCheckTime)
+	Reason     string `yaml:"reason"`      // default 补卡理由 (bizAlias reason)
+}
+
+// codes lists every configured process code with its type.
+func (a ApprovalCodes) codes() map[string]string {
+	out := map[string]string{}
+	for typ, list := range a.byType() {
+		for _, c := range list {
+			out[c] = typ
+		}
+	}
+	return out
+}
+
+func (a ApprovalCodes) byType() map[string][]string {
+	return map[string][]string{
+		"leave": a.Leave, "overtime": a.Overtime, "trip": a.Trip, "out": a.Out, "makeup": a.Makeup,
+	}
 }
 
 // withDefaults fills the settings left at their zero value.
 func (c Config) withDefaults() Config {
 	if c.BaseURL == "" {
 		c.BaseURL = DefaultBaseURL
+	}
+	if c.APIBaseURL == "" {
+		c.APIBaseURL = DefaultAPIBaseURL
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
@@ -58,6 +164,30 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RetryWait == 0 {
 		c.RetryWait = DefaultRetryWait
+	}
+	if c.QPS == 0 {
+		c.QPS = DefaultQPS
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.OwnerKey == "" {
+		c.OwnerKey = c.AppKey
+	}
+	if c.CallbackWindow == 0 {
+		c.CallbackWindow = DefaultCallbackWindow
+	}
+	if c.RefreshDelay == 0 {
+		c.RefreshDelay = DefaultRefreshDelay
+	}
+	if c.DirectoryTTL == 0 {
+		c.DirectoryTTL = DefaultDirectoryTTL
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+	if c.ApprovalLookback == 0 {
+		c.ApprovalLookback = DefaultApprovalLookback
 	}
 	return c
 }
@@ -81,12 +211,17 @@ func (c Config) Validate() error {
 	case strings.ContainsAny(c.CorpID, "/ \t"):
 		bad("corp_id", c.CorpID, "must not contain '/' or spaces: it becomes part of every event id")
 	}
-	if c.BaseURL != "" {
-		u, err := url.Parse(c.BaseURL)
+	checkURL := func(key, v, example string) {
+		if v == "" {
+			return
+		}
+		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-			bad("base_url", c.BaseURL, "must be an http(s) URL without a query, e.g. https://oapi.dingtalk.com")
+			bad(key, v, "must be an http(s) URL without a query, e.g. "+example)
 		}
 	}
+	checkURL("base_url", c.BaseURL, DefaultBaseURL)
+	checkURL("api_base_url", c.APIBaseURL, DefaultAPIBaseURL)
 	seen := map[string]bool{}
 	for i, u := range c.Users {
 		path := fmt.Sprintf("users[%d]", i)
@@ -98,15 +233,33 @@ func (c Config) Validate() error {
 		}
 		seen[u] = true
 	}
-	if c.Timeout < 0 {
-		bad("timeout", c.Timeout.String(), "must be positive, e.g. 10s")
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+		eg  string
+	}{
+		{"timeout", c.Timeout, "10s"}, {"retry_wait", c.RetryWait, "1s"}, {"callback_window", c.CallbackWindow, "10m"},
+		{"refresh_delay", c.RefreshDelay, "30s"}, {"approval_lookback", c.ApprovalLookback, "720h"},
+		{"directory_ttl", c.DirectoryTTL, "10m"},
+	} {
+		if d.v < 0 {
+			bad(d.key, d.v.String(), "must be positive, e.g. "+d.eg)
+		}
 	}
 	if c.RootDept < 0 {
 		bad("root_department", fmt.Sprint(c.RootDept), "must be a department id (1 is the root)")
 	}
-	if c.RetryWait < 0 {
-		bad("retry_wait", c.RetryWait.String(), "must be positive, e.g. 1s")
+	if c.QPS < 0 || c.QPS > 1000 {
+		bad("qps", fmt.Sprint(c.QPS), "must be between 0 and 1000 calls per second per API; the platform allows 20")
 	}
+	if c.Concurrency < 0 || c.Concurrency > 64 {
+		bad("concurrency", fmt.Sprint(c.Concurrency), "must be between 1 and 64")
+	}
+	if c.QueueSize < 0 {
+		bad("queue_size", fmt.Sprint(c.QueueSize), "must be positive, e.g. 10000")
+	}
+	errs = append(errs, c.validateCallback()...)
+	errs = append(errs, c.validateApprovals()...)
 	return errors.Join(errs...)
 }
 
@@ -139,11 +292,22 @@ func NewConnector(name string, cfg Config, deps connectors.Deps) (*Connector, er
 		deps.Tokens = connectors.NewMemoryTokenCache()
 	}
 	log := deps.Logger.With("connector", name, "platform", Platform)
-	return &Connector{
-		name:   name,
-		cfg:    cfg,
-		log:    log,
-		now:    deps.Now,
-		client: newClient(cfg, deps, log),
-	}, nil
+	c := &Connector{
+		name:      name,
+		cfg:       cfg,
+		log:       log,
+		now:       deps.Now,
+		client:    newClient(cfg, deps, log),
+		forms:     newFormReader(cfg),
+		procTypes: cfg.Approvals.codes(),
+		final:     newFinalCache(100000),
+		queue:     newQueue(cfg.QueueSize),
+		seen:      newSeenSet(4096),
+		hooks:     newHookStats(),
+		nonces:    msgcrypt.NewMemoryNonces(deps.Now),
+
+		streamKeepAlive: defaultKeepAlive,
+		streamPongWait:  defaultPongWait,
+	}
+	return c, nil
 }

@@ -133,3 +133,78 @@ func TestValidate(t *testing.T) {
 		t.Error("NewConnector accepted an empty config")
 	}
 }
+
+func TestNewFromConfigWithCallbackStreamAndApprovals(t *testing.T) {
+	conn, err := New(component(t, `
+name: dingtalk-hq
+type: dingtalk
+app_key: dingappkey
+app_secret: very-secret-value
+corp_id: ding5f3a
+token: pbToken42
+aes_key: abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG
+stream: true
+callback_window: 5m
+qps: 10
+approvals:
+  leave: [PROC-LEAVE-1, PROC-LEAVE-2]
+  makeup: [PROC-SUPPLY]
+form:
+  leave_type: 假别
+  start: "path:formComponentValues.#(name==\"起\").value"
+leave_types:
+  病假: SICK-HR
+`), connectors.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := conn.(*Connector)
+	if c.cfg.OwnerKey != "dingappkey" {
+		t.Errorf("owner_key = %q, want the app key by default", c.cfg.OwnerKey)
+	}
+	if !c.cfg.Stream || c.cfg.CallbackWindow != 5*time.Minute || c.cfg.QPS != 10 || c.cfg.APIBaseURL != DefaultAPIBaseURL {
+		t.Errorf("cfg = %+v", c.cfg)
+	}
+	if c.processType("PROC-LEAVE-2") != "leave" || c.processType("PROC-SUPPLY") != "makeup" || c.processType("PROC-X") != "" {
+		t.Errorf("process types = %v", c.procTypes)
+	}
+	if c.forms.leaveTypes["病假"] != "SICK-HR" || c.forms.leaveTypes["年假"] != "ANNUAL" {
+		t.Errorf("leave types = %v, want the configured one over the defaults", c.forms.leaveTypes)
+	}
+}
+
+func TestConfigCallbackAndApprovalErrors(t *testing.T) {
+	ok := Config{AppKey: "k", AppSecret: "the-secret", CorpID: "ding5f3a"}
+	for _, tc := range []struct {
+		edit func(*Config)
+		path string
+	}{
+		{func(c *Config) { c.Token = "tok" }, "aes_key"},
+		{func(c *Config) { c.AESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG" }, "token"},
+		{func(c *Config) { c.Token, c.AESKey = "tok", "short" }, "aes_key"},
+		{func(c *Config) { c.Token, c.AESKey = "tok", "abcdefghijklmnopqrstuvwxyz0123456789ABCDE+G" }, "aes_key"},
+		{func(c *Config) { c.Token, c.AESKey = "to k", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG" }, "token"},
+		{func(c *Config) { c.OwnerKey = "ding app" }, "owner_key"},
+		{func(c *Config) { c.CallbackWindow = -time.Minute }, "callback_window"},
+		{func(c *Config) { c.QPS = -1 }, "qps"},
+		{func(c *Config) { c.QPS = 5000 }, "qps"},
+		{func(c *Config) { c.Concurrency = 100 }, "concurrency"},
+		{func(c *Config) { c.APIBaseURL = "api.dingtalk.com" }, "api_base_url"},
+		{func(c *Config) { c.Approvals.Leave = []string{""} }, "approvals.leave[0]"},
+		{func(c *Config) { c.Approvals.Leave, c.Approvals.Makeup = []string{"PROC-A"}, []string{"PROC-A"} }, "approvals.makeup[0]"},
+		{func(c *Config) { c.LeaveTypes = map[string]string{"病假": ""} }, "leave_types.病假"},
+		{func(c *Config) { c.Form.Start = "path:" }, "form.start"},
+	} {
+		c := ok
+		tc.edit(&c)
+		err := c.Validate()
+		var fe *config.FieldError
+		if !errors.As(err, &fe) || fe.Path != tc.path {
+			t.Errorf("want a FieldError at %s, got %v", tc.path, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "abcdefghijklmnopqrstuvwxyz") || strings.Contains(err.Error(), "the-secret") {
+			t.Errorf("%s: error shows a secret: %v", tc.path, err)
+		}
+	}
+}

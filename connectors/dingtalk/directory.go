@@ -45,12 +45,29 @@ type directUser struct {
 	DeptIDList flexInts   `json:"dept_id_list"`
 }
 
-// Users lists every user of the organization: it walks the departments
+// Users lists the organisation's users, walking the departments from the
+// root department down. A walk is reused for directory_ttl, so that a run
+// that maps identities and then pulls walks the directory once.
+func (c *Connector) Users(ctx context.Context) ([]connectors.User, error) {
+	c.dirMu.Lock()
+	defer c.dirMu.Unlock()
+	if c.dirUsers != nil && c.now().Sub(c.dirAt) < c.cfg.DirectoryTTL {
+		return append([]connectors.User(nil), c.dirUsers...), nil
+	}
+	users, err := c.walkDirectory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.dirUsers, c.dirAt = users, c.now()
+	return append([]connectors.User(nil), users...), nil
+}
+
+// walkDirectory lists every user of the organization: it walks the departments
 // from the configured root down through every level (listsubid gives only
 // direct children), lists each department's members page by page, and
 // reports a user who sits in several departments once, with all of them.
 // JobNumber carries job_number (员工工号), the default identity key.
-func (c *Connector) Users(ctx context.Context) ([]connectors.User, error) {
+func (c *Connector) walkDirectory(ctx context.Context) ([]connectors.User, error) {
 	depts, err := c.departments(ctx)
 	if err != nil {
 		return nil, err

@@ -76,3 +76,33 @@ func TestUsersFromAConfiguredRoot(t *testing.T) {
 		t.Errorf("users under department 2 = %+v, want only a", users)
 	}
 }
+
+// TestUsersReusesAWalk: a run maps identities and then pulls; the second
+// listing within directory_ttl costs no call, a later one walks again.
+func TestUsersReusesAWalk(t *testing.T) {
+	c := dt.Company{
+		CorpID: "dingx",
+		Depts:  []dt.Dept{{ID: 1}, {ID: 2, Parent: 1}},
+		Users:  []dt.User{{UserID: "a", JobNumber: "E1", Depts: []int64{1}}, {UserID: "b", JobNumber: "E2", Depts: []int64{2}}},
+	}
+	e := newEnv(t, c, nil, nil)
+	walk := func() int {
+		return e.srv.Calls(dt.APIUserList) + e.srv.Calls(dt.APIListSubDept)
+	}
+	if _, err := e.conn.Users(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	first := walk()
+	users, err := e.conn.Users(context.Background())
+	if err != nil || len(users) != 2 || walk() != first {
+		t.Fatalf("second listing: %d users, %v, %d calls (first walk %d); want the walk reused", len(users), err, walk(), first)
+	}
+	users[0].UserID = "changed by the caller"
+	if again, _ := e.conn.Users(context.Background()); again[0].UserID == "changed by the caller" {
+		t.Fatal("callers share the cached slice")
+	}
+	e.clock.Set(e.clock.Now().Add(DefaultDirectoryTTL))
+	if _, err := e.conn.Users(context.Background()); err != nil || walk() != 2*first {
+		t.Fatalf("after directory_ttl: %v, %d calls; want a new walk (%d)", err, walk(), 2*first)
+	}
+}

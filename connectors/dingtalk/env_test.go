@@ -59,11 +59,43 @@ type env struct {
 	tokens *connectors.MemoryTokenCache
 	logs   *syncBuffer
 	conn   *Connector
+	sleeps *sleeps
+}
+
+// sleeps records the connector's waits and advances the test clock by
+// each instead of waiting for the wall clock.
+type sleeps struct {
+	mu    sync.Mutex
+	clock *clock
+	waits []time.Duration
+}
+
+func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.waits = append(s.waits, d)
+	s.mu.Unlock()
+	s.clock.Set(s.clock.Now().Add(d))
+	return nil
+}
+
+// total returns the number of waits and their sum.
+func (s *sleeps) total() (int, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sum time.Duration
+	for _, w := range s.waits {
+		sum += w
+	}
+	return len(s.waits), sum
 }
 
 // newEnv starts a fake serving company and a connector pointed at it, with
-// a clock 40 days after monday, debug logs captured and retry waits of a
-// millisecond. edit may adjust the config.
+// a clock 40 days after monday, debug logs captured, retry waits of a
+// millisecond, a QPS limit high enough not to slow tests, and waits that
+// advance the clock instead of sleeping. edit may adjust the config.
 func newEnv(t *testing.T, company dingtalktest.Company, opts []dingtalktest.Option, edit func(*Config)) *env {
 	t.Helper()
 	e := &env{clock: &clock{t: monday.AddDate(0, 0, 40)}, tokens: connectors.NewMemoryTokenCache(), logs: &syncBuffer{}}
@@ -72,11 +104,14 @@ func newEnv(t *testing.T, company dingtalktest.Company, opts []dingtalktest.Opti
 	}, opts...)...)
 	t.Cleanup(e.srv.Close)
 	cfg := Config{
-		AppKey:    e.srv.AppKey(),
-		AppSecret: config.Secret(e.srv.AppSecret()),
-		CorpID:    company.CorpID,
-		BaseURL:   e.srv.URL(),
-		RetryWait: time.Millisecond,
+		AppKey:       e.srv.AppKey(),
+		AppSecret:    config.Secret(e.srv.AppSecret()),
+		CorpID:       company.CorpID,
+		BaseURL:      e.srv.URL(),
+		APIBaseURL:   e.srv.URL(),
+		RetryWait:    time.Millisecond,
+		QPS:          1000,
+		RefreshDelay: time.Second,
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -90,6 +125,8 @@ func newEnv(t *testing.T, company dingtalktest.Company, opts []dingtalktest.Opti
 		t.Fatal(err)
 	}
 	e.conn = conn
+	e.sleeps = &sleeps{clock: e.clock}
+	conn.client.sleep = e.sleeps.sleep
 	return e
 }
 

@@ -3,10 +3,12 @@ package dingtalk
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
 )
@@ -21,12 +23,16 @@ var (
 	ErrTokenRejected = errors.New("dingtalk: access token rejected after a refresh")
 	// ErrBusy: the platform answered -1 (系统繁忙) on every retry.
 	ErrBusy = errors.New("dingtalk: platform busy")
-	// ErrRateLimited: the platform answered a QPS code (90018, 90002) on
-	// every retry.
+	// ErrRateLimited: the platform answered a QPS code (90018, 90002,
+	// Forbidden.AccessDenied.Qps*) on every retry.
 	ErrRateLimited = errors.New("dingtalk: rate limited")
 	// ErrQuota: the organization's monthly API call quota is used up
-	// (90020); nothing will succeed until the next month or an upgrade.
+	// (90020, Forbidden.AccessDenied.ApiCountLimitForOrg); nothing will
+	// succeed until the next month or an upgrade.
 	ErrQuota = errors.New("dingtalk: monthly API call quota (90020) used up")
+	// ErrIPBlocked: the platform blocked this IP address (status 1111) for
+	// too many calls and the waits did not lift the block.
+	ErrIPBlocked = errors.New("dingtalk: IP address blocked by the platform (status 1111)")
 )
 
 // Platform error codes the connector acts on (platform API reference A1, A5).
@@ -41,6 +47,19 @@ const (
 	codeGlobalQPS    = 90002
 	codeAppQPS       = 90018
 	codeMonthlyQuota = 90020
+	// codeIPBlock is the "status" of the per-IP block answer, which has no
+	// errcode.
+	codeIPBlock = 1111
+)
+
+// v1.0 error codes (HTTP 400/401/403 with a code string).
+const (
+	v1InvalidAuth  = "InvalidAuthentication"
+	v1Unauthorized = "Unauthorized"
+	v1QPSPrefix    = "Forbidden.AccessDenied.Qps"
+	v1QPMPrefix    = "Forbidden.AccessDenied.Qpm"
+	v1Quota        = "Forbidden.AccessDenied.ApiCountLimitForOrg"
+	v1BadSecret    = "invalidClientIdOrSecret"
 )
 
 // class is what a platform answer means for the caller.
@@ -48,22 +67,27 @@ type class int
 
 const (
 	classOK        class = iota
-	classRetry           // busy or over a QPS window: wait and try again
+	classBusy            // -1: wait and retry, at most 3 times
+	classQPS             // over a QPS window: wait for the next window and retry
+	classIPBlock         // status 1111: wait the block out
 	classToken           // the access token is bad: refresh once, retry once
 	classCreds           // gettoken refused the credentials
 	classQuota           // monthly quota used up
+	classTransient       // 5xx after the transport retries ran out
 	classPermanent       // anything else: a bad request the same call repeats
 )
 
-// classify is the one place that decides what an errcode means. api tells
-// gettoken (where 40001 means a wrong secret) from the business APIs (where
-// it means a bad token).
+// classify is the one place that decides what an oapi errcode means. api
+// tells gettoken (where 40001 means a wrong secret) from the business APIs
+// (where it means a bad token).
 func classify(api string, code int, subCode, msg string) class {
 	switch code {
 	case codeOK:
 		return classOK
-	case codeBusy, codeAppQPS, codeGlobalQPS:
-		return classRetry
+	case codeBusy:
+		return classBusy
+	case codeAppQPS, codeGlobalQPS:
+		return classQPS
 	case codeMonthlyQuota:
 		return classQuota
 	case codeSecretOrTok, codeInvalidToken, codeExpiredToken:
@@ -82,6 +106,27 @@ func classify(api string, code int, subCode, msg string) class {
 	return classPermanent
 }
 
+// classifyV1 decides what a v1.0 error answer means: its HTTP status and
+// code string (platform API reference A1, A5).
+func classifyV1(api string, status int, code string) class {
+	switch {
+	case code == v1InvalidAuth, code == v1Unauthorized, status == http.StatusUnauthorized && code == "":
+		if api == apiStreamGateway {
+			return classCreds // the gateway takes the app key and secret
+		}
+		return classToken
+	case code == v1BadSecret:
+		return classCreds
+	case strings.HasPrefix(code, v1QPSPrefix), strings.HasPrefix(code, v1QPMPrefix), status == http.StatusTooManyRequests:
+		return classQPS
+	case code == v1Quota:
+		return classQuota
+	case status >= 500:
+		return classTransient
+	}
+	return classPermanent
+}
+
 // authSubCode reports whether an errcode 88 is about the access token. The
 // sub-codes are not listed in the platform docs; the answers seen in the
 // wild carry a token errcode as sub_code or say 不合法的access_token, so
@@ -95,27 +140,66 @@ func authSubCode(subCode, msg string) bool {
 	return strings.Contains(strings.ToLower(msg), "access_token")
 }
 
-// APIError is a platform answer with a non-zero errcode.
+// APIError is a platform answer that is not a success: an oapi errcode, a
+// v1.0 error (HTTP status and code string), an unexpected HTTP status, or
+// the IP block answer.
 type APIError struct {
 	API     string // e.g. "attendance/listRecord"
-	Code    int
+	Status  int    // HTTP status; 0 or 200 for an oapi errcode
+	Code    int    // oapi errcode, or 1111 for the IP block
+	V1Code  string // v1.0 code, e.g. "InvalidAuthentication"
 	Msg     string
 	SubCode string
 	SubMsg  string
+	wait    time.Duration // the IP block's announced length
 }
 
-// Error names the API, the code and the platform's message.
+// Error names the API, the code and the platform's message; a used-up
+// quota says so in words, because no retry or restart will help.
 func (e *APIError) Error() string {
-	s := fmt.Sprintf("dingtalk: %s: errcode %d: %s", e.API, e.Code, e.Msg)
+	var s string
+	switch {
+	case e.class() == classQuota:
+		s = fmt.Sprintf("dingtalk: %s: the organization's monthly API call quota is used up (%s: %s); "+
+			"no call succeeds until next month or a higher DingTalk plan", e.API, e.codeString(), e.Msg)
+	case e.Code == codeIPBlock:
+		s = fmt.Sprintf("dingtalk: %s: this IP address is blocked by the platform for too many calls (status 1111, %s)", e.API, e.wait)
+	case e.V1Code != "" || (e.Status != 0 && e.Status != http.StatusOK):
+		s = fmt.Sprintf("dingtalk: %s: HTTP %d %s: %s", e.API, e.Status, e.V1Code, e.Msg)
+	default:
+		s = fmt.Sprintf("dingtalk: %s: errcode %d: %s", e.API, e.Code, e.Msg)
+	}
 	if e.SubCode != "" || e.SubMsg != "" {
 		s += fmt.Sprintf(" (sub_code %s: %s)", e.SubCode, e.SubMsg)
 	}
 	return redact(s)
 }
 
-func (e *APIError) class() class { return classify(e.API, e.Code, e.SubCode, e.Msg+" "+e.SubMsg) }
+// codeString names the error's code for logs and messages.
+func (e *APIError) codeString() string {
+	switch {
+	case e.V1Code != "":
+		return e.V1Code
+	case e.Code == 0 && e.Status != 0:
+		return "HTTP " + strconv.Itoa(e.Status)
+	}
+	return "errcode " + strconv.Itoa(e.Code)
+}
 
-// Is maps the errcode to this package's sentinels and to
+// perMinute reports a per-minute limit, which waits a minute, not a second.
+func (e *APIError) perMinute() bool { return strings.HasPrefix(e.V1Code, v1QPMPrefix) }
+
+func (e *APIError) class() class {
+	switch {
+	case e.Code == codeIPBlock && e.V1Code == "" && e.wait > 0:
+		return classIPBlock
+	case e.V1Code != "" || (e.Code == 0 && e.Status != 0 && e.Status != http.StatusOK):
+		return classifyV1(e.API, e.Status, e.V1Code)
+	}
+	return classify(e.API, e.Code, e.SubCode, e.Msg+" "+e.SubMsg)
+}
+
+// Is maps the error to this package's sentinels and to
 // connectors.ErrPermanent for answers no retry can change.
 func (e *APIError) Is(target error) bool {
 	c := e.class()
@@ -125,11 +209,13 @@ func (e *APIError) Is(target error) bool {
 	case ErrTokenRejected:
 		return c == classToken
 	case ErrBusy:
-		return e.Code == codeBusy
+		return c == classBusy
 	case ErrRateLimited:
-		return e.Code == codeAppQPS || e.Code == codeGlobalQPS
+		return c == classQPS
 	case ErrQuota:
 		return c == classQuota
+	case ErrIPBlocked:
+		return c == classIPBlock
 	case connectors.ErrPermanent:
 		return c == classCreds || c == classQuota || c == classPermanent
 	}
@@ -140,9 +226,9 @@ func (e *APIError) Is(target error) bool {
 func code(c int) string { return strconv.Itoa(c) }
 
 // secretParam matches the query values that must never leave the process:
-// the access token and the app secret, also when URL-encoded inside
-// another URL.
-var secretParam = regexp.MustCompile(`(?i)((?:access_token|appsecret)(?:=|%3D))(?:[^&\s"'#%]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))*`)
+// the access token, the app secret and a Stream ticket, also when
+// URL-encoded inside another URL.
+var secretParam = regexp.MustCompile(`(?i)((?:access_token|appsecret|ticket)(?:=|%3D))(?:[^&\s"'#%]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))*`)
 
 // redact replaces access_token= and appsecret= values in s.
 func redact(s string) string {

@@ -1,9 +1,13 @@
 package dingtalk
 
 import (
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/punchbridge/punchbridge/mapping"
 )
@@ -34,6 +38,61 @@ type punchRecord struct {
 	DeviceSN          flexString `json:"deviceSN"`
 	UserSSID          flexString `json:"userSsid"`
 	UserMacAddr       flexString `json:"userMacAddr"`
+}
+
+// fields maps each listRecord field name to its place in a punchRecord.
+// Decoding walks a record's keys once with gjson and hands each value to
+// its lenient decoder: a page of 50 users × 7 days holds hundreds of
+// records, and reflection-driven decoding of every field was most of a
+// pull's CPU time.
+var fields = map[string]func(*punchRecord) json.Unmarshaler{
+	"id":                func(r *punchRecord) json.Unmarshaler { return &r.ID },
+	"userId":            func(r *punchRecord) json.Unmarshaler { return &r.UserID },
+	"checkType":         func(r *punchRecord) json.Unmarshaler { return &r.CheckType },
+	"timeResult":        func(r *punchRecord) json.Unmarshaler { return &r.TimeResult },
+	"locationResult":    func(r *punchRecord) json.Unmarshaler { return &r.LocationResult },
+	"sourceType":        func(r *punchRecord) json.Unmarshaler { return &r.SourceType },
+	"locationMethod":    func(r *punchRecord) json.Unmarshaler { return &r.LocationMethod },
+	"userCheckTime":     func(r *punchRecord) json.Unmarshaler { return &r.UserCheckTime },
+	"checkTime":         func(r *punchRecord) json.Unmarshaler { return &r.CheckTime },
+	"baseCheckTime":     func(r *punchRecord) json.Unmarshaler { return &r.BaseCheckTime },
+	"planCheckTime":     func(r *punchRecord) json.Unmarshaler { return &r.PlanCheckTime },
+	"isLegal":           func(r *punchRecord) json.Unmarshaler { return &r.IsLegal },
+	"invalidRecordType": func(r *punchRecord) json.Unmarshaler { return &r.InvalidRecordType },
+	"userLatitude":      func(r *punchRecord) json.Unmarshaler { return &r.UserLatitude },
+	"userLongitude":     func(r *punchRecord) json.Unmarshaler { return &r.UserLongitude },
+	"userAccuracy":      func(r *punchRecord) json.Unmarshaler { return &r.UserAccuracy },
+	"userAddress":       func(r *punchRecord) json.Unmarshaler { return &r.UserAddress },
+	"deviceId":          func(r *punchRecord) json.Unmarshaler { return &r.DeviceID },
+	"deviceSN":          func(r *punchRecord) json.Unmarshaler { return &r.DeviceSN },
+	"userSsid":          func(r *punchRecord) json.Unmarshaler { return &r.UserSSID },
+	"userMacAddr":       func(r *punchRecord) json.Unmarshaler { return &r.UserMacAddr },
+}
+
+// UnmarshalJSON decodes one record leniently; fields it does not use are
+// skipped without being decoded.
+func (r *punchRecord) UnmarshalJSON(b []byte) error {
+	v := gjson.ParseBytes(b)
+	if !v.IsObject() {
+		return fmt.Errorf("dingtalk: a record is not a JSON object: %.40s", b)
+	}
+	return r.decode(v)
+}
+
+func (r *punchRecord) decode(v gjson.Result) error {
+	var err error
+	v.ForEach(func(k, val gjson.Result) bool {
+		f, ok := fields[k.Str]
+		if !ok {
+			return true
+		}
+		if e := f(r).UnmarshalJSON([]byte(val.Raw)); e != nil {
+			err = fmt.Errorf("dingtalk: record field %s: %w", k.Str, e)
+			return false
+		}
+		return true
+	})
+	return err
 }
 
 // PunchID is the event id of a DingTalk punch:

@@ -4,9 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sort"
+	"sync"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/msgcrypt"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -29,16 +34,35 @@ const dateTimeLayout = "2006-01-02 15:04:05"
 var (
 	_ connectors.Source    = (*Connector)(nil)
 	_ connectors.Directory = (*Connector)(nil)
+	_ connectors.Receiver  = (*Connector)(nil)
+	_ connectors.Worker    = (*Connector)(nil)
 )
 
-// Connector pulls punches and the user directory of one DingTalk
-// organization through one internal app. It is safe for concurrent use.
+// Connector pulls punches, approvals and the user directory of one
+// DingTalk organization through one internal app, receives its HTTP push
+// callbacks and, in Stream mode, its event stream. It is safe for
+// concurrent use.
 type Connector struct {
-	name   string
-	cfg    Config
-	log    *slog.Logger
-	now    func() time.Time
-	client *client
+	name      string
+	cfg       Config
+	log       *slog.Logger
+	now       func() time.Time
+	client    *client
+	forms     *formReader
+	procTypes map[string]string // process code → approval type
+	final     *finalCache
+	queue     *queue
+	seen      *seenSet // recent event ids, for Stream and push redeliveries
+	hooks     *hookStats
+	nonces    msgcrypt.NonceStore
+	recv      receiver
+	// streamKeepAlive is the idle time after which the Stream connection
+	// is pinged; a ping unanswered for streamPongWait ends it.
+	streamKeepAlive, streamPongWait time.Duration
+
+	dirMu    sync.Mutex
+	dirUsers []connectors.User
+	dirAt    time.Time // when dirUsers was walked
 }
 
 // Name is the instance name from the config.
@@ -55,12 +79,15 @@ func (c *Connector) Tenant() string { return c.cfg.CorpID }
 func (c *Connector) Stats() Stats { return c.client.snapshot() }
 
 // Pull emits every punch of the window [w.From, w.To) through
-// attendance/listRecord, one batch per API answer.
+// attendance/listRecord, one batch per API answer, and then, when process
+// codes are configured, the approvals and make-ups created from
+// approval_lookback before the window to its end.
 //
 // The users are cfg.Users, or the whole directory when that is empty. The
 // window is cut into spans of at most 7 days (the first starting at w.From
 // exactly, the last ending at w.To exactly) and the users into groups of at
-// most 50, so a window costs ceil(users/50) × ceil(span/7 days) calls. The
+// most 50, so a window costs ceil(users/50) × ceil(span/7 days) listRecord
+// calls, made by up to cfg.Concurrency workers at the QPS limit. The
 // platform reads dates as whole seconds with both ends included, so spans
 // start and end on whole seconds (a window with fractions of a second is
 // widened to the enclosing seconds) and each answer is trimmed to its span
@@ -83,41 +110,112 @@ func (c *Connector) pull(ctx context.Context, w connectors.Window, emit connecto
 	if err != nil {
 		return st, err
 	}
-	received := c.now()
-	skipped := 0
+	n, err := c.pullPunches(ctx, users, w, mapping.ViaPull, emit)
+	st.Events += n
+	if err != nil {
+		return st, err
+	}
+	n, err = c.pullApprovals(ctx, w, emit)
+	st.Events += n
+	return st, err
+}
+
+// pullPunches emits the punches of users in w, as Pull describes, with
+// events marked via. It returns how many it emitted.
+func (c *Connector) pullPunches(ctx context.Context, users []string, w connectors.Window, via mapping.Via, emit connectors.EmitFunc) (int, error) {
+	type call struct {
+		users []string
+		span  connectors.Window
+		keep  connectors.Window
+	}
+	var calls []call
 	outer := connectors.Window{From: w.From.Truncate(time.Second), To: ceilSecond(w.To)}
 	for _, span := range splitWindow(outer, maxSpan) {
 		keep := connectors.Window{From: later(span.From, w.From), To: earlier(span.To, w.To)}
 		for _, group := range chunk(users, maxUsersPerCall) {
-			recs, err := c.listRecord(ctx, group, span)
-			if err != nil {
-				return st, err
-			}
-			events := make([]mapping.Event, 0, len(recs))
-			for _, r := range recs {
-				ev, ok := r.event(c.name, c.cfg.CorpID, received)
-				if !ok {
-					skipped++
-					continue
+			calls = append(calls, call{users: group, span: span, keep: keep})
+		}
+	}
+	if len(calls) == 0 {
+		return 0, nil
+	}
+	received := c.now()
+	// Workers fetch; this goroutine emits, one batch at a time, because
+	// an EmitFunc need not be safe for concurrent use.
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type answer struct {
+		events  []mapping.Event
+		skipped int
+		err     error
+	}
+	jobs := make(chan call)
+	answers := make(chan answer)
+	var wg sync.WaitGroup
+	for range min(c.cfg.Concurrency, len(calls)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for cl := range jobs {
+				recs, err := c.listRecord(gctx, cl.users, cl.span)
+				a := answer{err: err}
+				for _, r := range recs {
+					ev, ok := r.event(c.name, c.cfg.CorpID, received)
+					if !ok {
+						a.skipped++
+						continue
+					}
+					if ev.Time.Before(cl.keep.From) || !ev.Time.Before(cl.keep.To) {
+						continue // the neighbouring span or window fetches it
+					}
+					ev.Via = via
+					a.events = append(a.events, ev)
 				}
-				if ev.Time.Before(keep.From) || !ev.Time.Before(keep.To) {
-					continue // the neighbouring span or window fetches it
+				select {
+				case answers <- a:
+				case <-gctx.Done():
+					return
 				}
-				events = append(events, ev)
 			}
-			if len(events) == 0 {
-				continue
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, cl := range calls {
+			select {
+			case jobs <- cl:
+			case <-gctx.Done():
+				return
 			}
-			if err := emit(ctx, events); err != nil {
-				return st, fmt.Errorf("dingtalk: emit %d events: %w", len(events), err)
+		}
+	}()
+	go func() { wg.Wait(); close(answers) }()
+
+	emitted, skipped := 0, 0
+	var firstErr error
+	for a := range answers {
+		if firstErr != nil {
+			continue // drain until the workers stop
+		}
+		skipped += a.skipped
+		switch {
+		case a.err != nil:
+			firstErr = a.err
+		case len(a.events) > 0:
+			if err := emit(ctx, a.events); err != nil {
+				firstErr = fmt.Errorf("dingtalk: emit %d events: %w", len(a.events), err)
+				break
 			}
-			st.Events += len(events)
+			emitted += len(a.events)
+		}
+		if firstErr != nil {
+			cancel()
 		}
 	}
 	if skipped > 0 {
 		c.log.Warn("records without a check time skipped", "count", skipped)
 	}
-	return st, nil
+	return emitted, firstErr
 }
 
 // pullUsers returns the user ids a pull covers.
@@ -144,7 +242,34 @@ type listRecordRequest struct {
 }
 
 type listRecordResponse struct {
-	RecordResult []punchRecord `json:"recordresult"`
+	RecordResult []punchRecord
+}
+
+// decodeRaw reads the records straight from the answer with gjson (see
+// punchRecord.decode), skipping encoding/json's validation pass over a
+// body that is often megabytes.
+func (l *listRecordResponse) decodeRaw(b []byte) error {
+	list := gjson.GetBytes(b, "recordresult")
+	if !list.IsArray() {
+		if list.Exists() && list.Type != gjson.Null {
+			return fmt.Errorf("recordresult is not a list: %.40s", list.Raw)
+		}
+		return nil
+	}
+	var err error
+	list.ForEach(func(_, v gjson.Result) bool {
+		var r punchRecord
+		if !v.IsObject() {
+			err = fmt.Errorf("a record is not a JSON object: %.40s", v.Raw)
+			return false
+		}
+		if err = r.decode(v); err != nil {
+			return false
+		}
+		l.RecordResult = append(l.RecordResult, r)
+		return true
+	})
+	return err
 }
 
 // listRecord fetches the punches of up to 50 users in a span of whole
@@ -210,4 +335,14 @@ func chunk(ids []string, n int) [][]string {
 		out = append(out, ids)
 	}
 	return out
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -2,7 +2,6 @@ package dingtalk
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -35,7 +34,7 @@ func (c *client) token(ctx context.Context) (string, error) {
 	ch := c.flight.DoChan(c.tokenKey, func() (any, error) {
 		// The refresh serves every waiter, so one waiter giving up must
 		// not cancel it; it has its own timeout instead.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout*(maxRetries+1)+time.Minute)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout*(maxBusyRetries+1)+time.Minute)
 		defer cancel()
 		if tok, ok := c.cachedToken(fctx); ok {
 			return tok, nil // refreshed by another caller (or replica) meanwhile
@@ -72,17 +71,10 @@ func (c *client) cachedToken(ctx context.Context) (string, bool) {
 // is counted from before the request so that it never runs late.
 func (c *client) fetchToken(ctx context.Context) (string, error) {
 	start := c.now()
-	q := url.Values{"appkey": {c.appKey}, "appsecret": {c.appSecret}}
-	raw, err := c.do(ctx, apiGetToken, http.MethodGet, q, nil)
-	if err != nil {
-		return "", fmt.Errorf("dingtalk: get access token: %w", err)
-	}
-	if apiErr := readEnvelope(raw).apiError(apiGetToken); apiErr != nil {
-		return "", apiErr
-	}
 	var tr tokenResponse
-	if err := json.Unmarshal(raw, &tr); err != nil {
-		return "", fmt.Errorf("dingtalk: decode gettoken answer: %w", err)
+	q := url.Values{"appkey": {c.appKey}, "appsecret": {c.appSecret}}
+	if err := c.invoke(ctx, request{api: apiGetToken, method: http.MethodGet, query: q, noToken: true}, &tr); err != nil {
+		return "", fmt.Errorf("dingtalk: get access token: %w", err)
 	}
 	if tr.AccessToken == "" {
 		return "", errors.New("dingtalk: gettoken answered without an access_token")

@@ -31,6 +31,9 @@ type Company struct {
 	Depts   []Dept
 	Users   []User
 	Records []Record
+	// Instances are the approval instances: leave, overtime and make-up
+	// (补卡) requests with their forms and states.
+	Instances []Instance
 }
 
 // Dept is one department.
@@ -132,6 +135,7 @@ func GenerateCompany(seed int64, employees int, from time.Time, days int, opts .
 			c.Records = gen.day(c.Records, u.UserID, gen.profiles[i], day)
 		}
 	}
+	generateInstances(seed, &c)
 	return c
 }
 
@@ -340,6 +344,10 @@ func (c Company) clone() Company {
 	out.WorkDays = append([]string(nil), c.WorkDays...)
 	out.Depts = append([]Dept(nil), c.Depts...)
 	out.Records = append([]Record(nil), c.Records...)
+	out.Instances = make([]Instance, len(c.Instances))
+	for i, in := range c.Instances {
+		out.Instances[i] = in.clone()
+	}
 	out.Users = make([]User, len(c.Users))
 	for i, u := range c.Users {
 		u.Depts = append([]int64(nil), u.Depts...)

@@ -10,32 +10,20 @@ import (
 	"time"
 )
 
-// route wraps an API handler with what every DingTalk API does first:
-// count, delay, injected failures, the QPS limit and the token check.
+// route wraps an oapi handler with what every DingTalk API does first:
+// count, delay, injected failures, the IP block, the QPS limit and the
+// token check.
 func (s *Server) route(api, method string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.calls[api]++
-		s.mu.Unlock()
-		if s.latency > 0 {
-			t := time.NewTimer(s.latency)
-			select {
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-		if r.Method != method {
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		if !s.begin(w, r, api, method) {
 			return
 		}
-		if code, ok := s.nextFailure(api); ok {
-			if code >= 500 && code <= 599 {
-				http.Error(w, http.StatusText(code), code)
+		if f, ok := s.nextFailure(api); ok {
+			if f.errcode >= 500 && f.errcode <= 599 {
+				http.Error(w, http.StatusText(f.errcode), f.errcode)
 				return
 			}
-			writeError(w, code, "")
+			writeError(w, f.errcode, "")
 			return
 		}
 		if s.overQPS(api) {
@@ -52,12 +40,93 @@ func (s *Server) route(api, method string, h http.HandlerFunc) http.Handler {
 	})
 }
 
-func (s *Server) nextFailure(api string) (int, bool) {
+// routeV1 wraps a v1.0 handler: the same steps, with v1.0 errors (an HTTP
+// status and a code string) and the token in the x-acs-dingtalk-access-token
+// header when token is set.
+func (s *Server) routeV1(api, method string, token bool, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.begin(w, r, api, method) {
+			return
+		}
+		if f, ok := s.nextFailure(api); ok {
+			status, code := f.status, f.v1code
+			if code == "" {
+				status, code = v1Failure(f.errcode)
+			}
+			writeV1Error(w, status, code, "")
+			return
+		}
+		if s.overQPS(api) {
+			writeV1Error(w, http.StatusForbidden, V1QPSLimit, "")
+			return
+		}
+		if token {
+			if code := s.checkToken(r.Header.Get(TokenHeader)); code != 0 {
+				writeV1Error(w, http.StatusBadRequest, V1InvalidAuth, errmsgs[code])
+				return
+			}
+		}
+		h(w, r)
+	})
+}
+
+// begin counts a call, delays it, checks its method and serves the IP
+// block; it reports whether the handler should go on.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, api, method string) bool {
+	s.mu.Lock()
+	s.calls[api]++
+	blocked := s.blocks > 0
+	if blocked {
+		s.blocks--
+	}
+	s.mu.Unlock()
+	if s.latency > 0 {
+		t := time.NewTimer(s.latency)
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
+	if r.Method != method {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return false
+	}
+	if blocked {
+		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"status":1111,"wait":5,"source":"x5","punish":"deny","uuid":"fake-block"}`))
+		return false
+	}
+	return true
+}
+
+// v1Failure is the v1.0 form of an oapi errcode FailNext was given.
+func v1Failure(errcode int) (int, string) {
+	switch {
+	case errcode >= 500 && errcode <= 599:
+		return errcode, "ServiceUnavailable"
+	case errcode == CodeBusy:
+		return http.StatusServiceUnavailable, "ServiceUnavailable"
+	case errcode == CodeAppQPS:
+		return http.StatusForbidden, V1QPSLimit
+	case errcode == CodeGlobalQPS:
+		return http.StatusForbidden, V1GlobalQPSLimit
+	case errcode == CodeMonthlyQuota:
+		return http.StatusForbidden, V1Quota
+	case errcode == CodeInvalidToken, errcode == CodeExpiredToken, errcode == CodeMissingToken:
+		return http.StatusBadRequest, V1InvalidAuth
+	}
+	return http.StatusBadRequest, "InvalidParameter"
+}
+
+func (s *Server) nextFailure(api string) (failure, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q := s.failures[api]
 	if len(q) == 0 {
-		return 0, false
+		return failure{}, false
 	}
 	s.failures[api] = q[1:]
 	return q[0], true
@@ -145,6 +214,21 @@ func writeError(w http.ResponseWriter, code int, detail string) {
 		msg += ": " + detail
 	}
 	writeJSON(w, map[string]any{"errcode": code, "errmsg": msg, "request_id": "fake" + strconv.Itoa(code)})
+}
+
+// writeV1Error answers as the v1.0 APIs do: an HTTP status and a JSON body
+// with code and message. The field names are the ones believed right (the
+// reference marks them unverified); the connector reads either case.
+func writeV1Error(w http.ResponseWriter, status int, code, msg string) {
+	if msg == "" {
+		msg = v1msgs[code]
+	}
+	if msg == "" {
+		msg = code
+	}
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"code": code, "message": msg, "requestid": "fake-" + code})
 }
 
 // decodeBody reads a JSON request body. Unknown fields are ignored, as the

@@ -15,6 +15,12 @@ const (
 	APIListRecord  = "attendance/listRecord"
 	APIListSubDept = "topapi/v2/department/listsubid"
 	APIUserList    = "topapi/v2/user/list"
+	// v1.0 APIs (api.dingtalk.com): the token travels in the
+	// x-acs-dingtalk-access-token header and errors are an HTTP status
+	// with a code string.
+	APIInstanceIDs = "v1.0/workflow/processes/instanceIds/query"
+	APIInstance    = "v1.0/workflow/processInstances"
+	APIGateway     = "v1.0/gateway/connections/open"
 )
 
 // Default credentials the fake accepts unless WithCredentials says
@@ -41,6 +47,28 @@ const (
 	CodeMonthlyQuota  = 90020
 	CodeInvalidParams = 400002
 )
+
+// v1.0 error codes the fake answers with (platform API reference A1, A5).
+const (
+	V1InvalidAuth    = "InvalidAuthentication"
+	V1QPSLimit       = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"
+	V1GlobalQPSLimit = "Forbidden.AccessDenied.QpsLimitForApi"
+	V1Quota          = "Forbidden.AccessDenied.ApiCountLimitForOrg"
+	V1BadSecret      = "invalidClientIdOrSecret"
+	V1BadParameter   = "InvalidParameter"
+	V1NoInstance     = "InstanceNotExist"
+)
+
+// TokenHeader carries the access token of the v1.0 APIs.
+const TokenHeader = "x-acs-dingtalk-access-token"
+
+var v1msgs = map[string]string{
+	V1InvalidAuth:    "不合法的access_token",
+	V1QPSLimit:       "应用调用该接口的QPS超过限制",
+	V1GlobalQPSLimit: "接口调用超过全局QPS限制",
+	V1Quota:          "企业调用该接口的月调用量超过限制",
+	V1BadSecret:      "无效的clientId或clientSecret",
+}
 
 // errmsgs are the platform's messages for its codes. The QPS and quota
 // wordings are not in the reference copy of the docs; they paraphrase the
@@ -89,6 +117,7 @@ func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = 
 // use.
 type Server struct {
 	ts        *httptest.Server
+	done      chan struct{} // closed by Close: ends Stream connections
 	appKey    string
 	appSecret string
 	ttl       time.Duration
@@ -104,8 +133,18 @@ type Server struct {
 	current  string               // the app's newest token
 	issued   int
 	calls    map[string]int
-	failures map[string][]int
+	failures map[string][]failure
+	blocks   int // calls left that get the IP block answer
 	hits     map[string][]time.Time
+	instByID map[string]int // index into company.Instances
+	stream   *streamHub
+}
+
+// failure is one injected answer.
+type failure struct {
+	errcode int    // an oapi errcode, or 500–599 for an HTTP status
+	status  int    // v1.0: the HTTP status
+	v1code  string // v1.0: the code string
 }
 
 // NewServer starts a fake DingTalk on loopback. Close it when done.
@@ -119,8 +158,9 @@ func NewServer(opts ...Option) *Server {
 		dupes:     map[int64]bool{},
 		tokens:    map[string]time.Time{},
 		calls:     map[string]int{},
-		failures:  map[string][]int{},
+		failures:  map[string][]failure{},
 		hits:      map[string][]time.Time{},
+		done:      make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -131,6 +171,11 @@ func NewServer(opts ...Option) *Server {
 	mux.Handle("/"+APIListRecord, s.route(APIListRecord, http.MethodPost, s.listRecord))
 	mux.Handle("/"+APIListSubDept, s.route(APIListSubDept, http.MethodPost, s.listSubDept))
 	mux.Handle("/"+APIUserList, s.route(APIUserList, http.MethodPost, s.userList))
+	mux.Handle("/"+APIInstanceIDs, s.routeV1(APIInstanceIDs, http.MethodPost, true, s.instanceIDs))
+	mux.Handle("/"+APIInstance, s.routeV1(APIInstance, http.MethodGet, true, s.instance))
+	mux.Handle("/"+APIGateway, s.routeV1(APIGateway, http.MethodPost, false, s.openConnection))
+	mux.HandleFunc("/"+streamPath, s.streamSocket)
+	s.stream = newStreamHub()
 	s.ts = httptest.NewServer(mux)
 	return s
 }
@@ -138,8 +183,18 @@ func NewServer(opts ...Option) *Server {
 // URL is the base URL to configure as the connector's base_url.
 func (s *Server) URL() string { return s.ts.URL }
 
-// Close shuts the server down and blocks until its requests are done.
-func (s *Server) Close() { s.ts.Close() }
+// Close shuts the server down, Stream connections included, and blocks
+// until its requests are done.
+func (s *Server) Close() {
+	s.mu.Lock()
+	select {
+	case <-s.done:
+	default:
+		close(s.done)
+	}
+	s.mu.Unlock()
+	s.ts.Close()
+}
 
 // AppKey returns the app key the server accepts.
 func (s *Server) AppKey() string { return s.appKey }
@@ -185,13 +240,35 @@ func (s *Server) TokensIssued() int {
 
 // FailNext makes the next n calls of api fail with errcode: an HTTP status
 // for 500–599, otherwise a platform error inside HTTP 200 (-1 busy, 90018
-// QPS, 40014 token, ...).
+// QPS, 40014 token, ...). A v1.0 API answers the v1.0 form of the code:
+// 90018 and 90002 are HTTP 403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi
+// and ...QpsLimitForApi, 90020 is 403 ...ApiCountLimitForOrg, 40014 and
+// 42001 are 400 InvalidAuthentication, -1 is 503 ServiceUnavailable.
 func (s *Server) FailNext(api string, errcode, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := 0; i < n; i++ {
-		s.failures[api] = append(s.failures[api], errcode)
+		s.failures[api] = append(s.failures[api], failure{errcode: errcode})
 	}
+}
+
+// FailNextV1 makes the next n calls of a v1.0 api answer HTTP status with
+// the error code.
+func (s *Server) FailNextV1(api string, status int, code string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := 0; i < n; i++ {
+		s.failures[api] = append(s.failures[api], failure{status: status, v1code: code})
+	}
+}
+
+// BlockIP makes the next n calls, of any API, get the per-IP block answer:
+// HTTP 403 with {"status":1111,"wait":5,...}, the shape the platform's
+// throttling page shows (its HTTP status is not documented).
+func (s *Server) BlockIP(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.blocks += n
 }
 
 // RevokeTokens forgets every issued token, so the next call with one gets
@@ -244,8 +321,12 @@ func (s *Server) Duplicated() int {
 	return len(s.dupes)
 }
 
-// index rebuilds byUser; the caller holds mu (or owns s).
+// index rebuilds byUser and instByID; the caller holds mu (or owns s).
 func (s *Server) index() {
+	s.instByID = map[string]int{}
+	for i, in := range s.company.Instances {
+		s.instByID[in.ID] = i
+	}
 	s.byUser = map[string][]Record{}
 	for _, r := range s.company.Records {
 		s.byUser[r.UserID] = append(s.byUser[r.UserID], r)

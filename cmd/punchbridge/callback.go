@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+const callbackUsage = `usage: punchbridge callback decrypt|send --platform dingtalk|wecom [flags]
+
+IT tools for platform callbacks:
+  decrypt  verify and decrypt one callback, printing the plaintext; exits 1
+           naming the check that failed (signature, owner key / receive id,
+           padding, ...)
+  send     send a correctly encrypted test callback to a running endpoint and
+           check its reply
+
+Run 'punchbridge callback decrypt --platform dingtalk --help' (or wecom, or
+send) for the platform's flags.
+
+Examples:
+  punchbridge callback decrypt --platform dingtalk --token 123456 \
+      --aes-key 1234567890123456789012345678901234567890123 --owner-key dingsnotzck6pm5veliw \
+      --signature 9a95a004dd16f5c307e849b994173f76aa26e5eb --timestamp 1614767836 \
+      --nonce A7Co0cJLMzIDtMMI --encrypt YvkvaGe4...
+  punchbridge callback send --platform wecom --url https://pb.example.com/hooks/wecom/wecom-hq ...
+`
+
+// runCallback dispatches `callback decrypt|send` to the platform's
+// implementation (callback_dingtalk.go, callback_wecom.go).
+func runCallback(ctx context.Context, env *cmdEnv, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(env.stderr, callbackUsage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	action, rest := args[0], args[1:]
+	if action != "decrypt" && action != "send" {
+		fmt.Fprintf(env.stderr, "callback: unknown action %q; use decrypt or send\n", action)
+		return exitUsage
+	}
+	platform := ""
+	for i, a := range rest {
+		switch {
+		case a == "--platform" || a == "-platform":
+			if i+1 < len(rest) {
+				platform = rest[i+1]
+			}
+		case len(a) > 11 && a[:11] == "--platform=":
+			platform = a[11:]
+		}
+	}
+	switch platform {
+	case "dingtalk":
+		return callbackDingTalk(ctx, env, action, rest)
+	case "wecom":
+		return callbackWeCom(ctx, env, action, rest)
+	}
+	fmt.Fprintf(env.stderr, "callback %s: --platform must be dingtalk or wecom (got %q)\n", action, platform)
+	return exitUsage
+}

@@ -1,0 +1,319 @@
+package dingtalk
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// jobKind is a kind of follow-up work.
+type jobKind int
+
+const (
+	// jobPunch reads the full listRecord record of a pushed punch.
+	jobPunch jobKind = iota
+	// jobInstance reads an approval instance whose state changed.
+	jobInstance
+	// jobDays re-pulls users' punches over whole days.
+	jobDays
+)
+
+// maxJobAttempts bounds how often a job is tried: a punch not yet in
+// listRecord, or a failed call, is tried again later, then left to the
+// next scheduled pull.
+const maxJobAttempts = 3
+
+// job is follow-up work a push or Stream event schedules after it was
+// acknowledged.
+type job struct {
+	kind     jobKind
+	users    []string
+	from, to time.Time // jobPunch: the punch instant (from); jobDays: [from, to)
+	instance string    // jobInstance
+	code     string    // jobInstance: the process code, when the event named it
+	via      mapping.Via
+	due      time.Time
+	attempt  int
+}
+
+// queue is the bounded follow-up queue. push never blocks: a full queue
+// refuses, and the delivery is refused with it so the platform retries.
+type queue struct {
+	mu     sync.Mutex
+	limit  int
+	items  []job
+	notify chan struct{}
+}
+
+func newQueue(limit int) *queue {
+	return &queue{limit: limit, notify: make(chan struct{}, 1)}
+}
+
+// push adds all of jobs or, when they do not fit, none.
+func (q *queue) push(jobs ...job) bool {
+	if len(jobs) == 0 {
+		return true
+	}
+	q.mu.Lock()
+	if len(q.items)+len(jobs) > q.limit {
+		q.mu.Unlock()
+		return false
+	}
+	q.items = append(q.items, jobs...)
+	q.mu.Unlock()
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// popDue removes and returns the jobs due at now, and the earliest due
+// time of those left (zero when none are left).
+func (q *queue) popDue(now time.Time) (due []job, next time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	keep := q.items[:0]
+	for _, j := range q.items {
+		if !j.due.After(now) {
+			due = append(due, j)
+			continue
+		}
+		keep = append(keep, j)
+		if next.IsZero() || j.due.Before(next) {
+			next = j.due
+		}
+	}
+	clear(q.items[len(keep):])
+	q.items = keep
+	return due, next
+}
+
+// Len is the number of queued jobs.
+func (q *queue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
+}
+
+// Work runs the connector's own work until ctx ends: it drains the
+// follow-up queue that webhooks and Stream events fill, and in Stream mode
+// keeps the Stream connection open. Events it produces go through ingest.
+// It returns nil when ctx ends, or the Stream's fatal error (credentials
+// the gateway refuses).
+func (c *Connector) Work(ctx context.Context, ingest connectors.EmitFunc) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var streamErr error
+	if c.cfg.Stream {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.runStream(ctx, ingest); err != nil {
+				streamErr = err
+				cancel()
+			}
+		}()
+	}
+	c.drain(ctx, ingest)
+	wg.Wait()
+	return streamErr
+}
+
+// drain runs due jobs until ctx ends. Jobs due together are run together,
+// so that pushed punches of many users cost one listRecord call per 50.
+func (c *Connector) drain(ctx context.Context, ingest connectors.EmitFunc) {
+	for ctx.Err() == nil {
+		due, next := c.queue.popDue(c.now())
+		if len(due) > 0 {
+			c.runJobs(ctx, due, ingest)
+			continue
+		}
+		if !next.IsZero() {
+			if err := c.client.sleep(ctx, next.Sub(c.now())); err != nil {
+				return
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.queue.notify:
+		}
+	}
+}
+
+// runJobs runs a set of due jobs: punch refreshes grouped into listRecord
+// calls of up to 50 users over the span of their instants (at most 7 days
+// each), instance reads once per instance, day re-pulls grouped by range.
+// A job that fails, or a punch listRecord does not return yet, goes back
+// to the queue until maxJobAttempts.
+func (c *Connector) runJobs(ctx context.Context, jobs []job, ingest connectors.EmitFunc) {
+	var punches, days []job
+	instances := map[string]job{}
+	for _, j := range jobs {
+		switch j.kind {
+		case jobPunch:
+			punches = append(punches, j)
+		case jobInstance:
+			instances[j.instance] = j
+		case jobDays:
+			days = append(days, j)
+		}
+	}
+	c.refreshPunches(ctx, punches, ingest)
+	for _, id := range sortedKeys(instances) {
+		j := instances[id]
+		evs, err := c.instanceEvents(ctx, id, j.code, j.via)
+		if err == nil && len(evs) > 0 {
+			err = ingest(ctx, evs)
+		}
+		if err != nil {
+			c.retry(ctx, err, j)
+		}
+	}
+	byRange := map[[2]time.Time][]job{}
+	for _, j := range days {
+		k := [2]time.Time{j.from, j.to}
+		byRange[k] = append(byRange[k], j)
+	}
+	for k, js := range byRange {
+		users := map[string]bool{}
+		for _, j := range js {
+			for _, u := range j.users {
+				users[u] = true
+			}
+		}
+		_, err := c.pullPunches(ctx, sortedKeys(users), connectors.Window{From: k[0], To: k[1]}, js[0].via, ingest)
+		if err != nil {
+			for _, j := range js {
+				c.retry(ctx, err, j)
+			}
+		}
+	}
+}
+
+// refreshPunches reads the full records of pushed punches and ingests
+// them (and any other punch of those users in the span).
+func (c *Connector) refreshPunches(ctx context.Context, jobs []job, ingest connectors.EmitFunc) {
+	sort.Slice(jobs, func(i, k int) bool { return jobs[i].from.Before(jobs[k].from) })
+	for len(jobs) > 0 {
+		n := 1
+		for n < len(jobs) && jobs[n].from.Sub(jobs[0].from) < maxSpan {
+			n++
+		}
+		group := jobs[:n]
+		jobs = jobs[n:]
+		users := map[string]bool{}
+		for _, j := range group {
+			users[j.users[0]] = true
+		}
+		found := map[string]bool{}
+		w := connectors.Window{From: group[0].from, To: group[n-1].from.Add(time.Millisecond)}
+		_, err := c.pullPunches(ctx, sortedKeys(users), w, group[0].via, func(ctx context.Context, evs []mapping.Event) error {
+			if err := ingest(ctx, evs); err != nil {
+				return err
+			}
+			for _, ev := range evs {
+				found[ev.ID] = true
+			}
+			return nil
+		})
+		for _, j := range group {
+			if !found[PunchID(c.cfg.CorpID, j.users[0], j.from.UnixMilli())] {
+				if err == nil {
+					err = errNotYetListed
+				}
+				c.retry(ctx, err, j)
+			}
+		}
+	}
+}
+
+// errNotYetListed: listRecord does not return a pushed punch yet.
+var errNotYetListed = errors.New("dingtalk: pushed punch not yet in listRecord")
+
+// retry queues j again, later, unless it has used its attempts.
+func (c *Connector) retry(ctx context.Context, err error, j job) {
+	if ctx.Err() != nil {
+		return
+	}
+	j.attempt++
+	if j.attempt >= maxJobAttempts {
+		c.hooks.add("follow_up_dropped")
+		c.log.Warn("follow-up given up; the next scheduled pull covers it", "kind", int(j.kind), "attempts", j.attempt, "err", err)
+		return
+	}
+	j.due = c.now().Add(c.cfg.RefreshDelay << j.attempt)
+	if !c.queue.push(j) {
+		c.hooks.add("follow_up_dropped")
+	}
+}
+
+// seenSet remembers the last n event ids, to drop redeliveries.
+type seenSet struct {
+	mu   sync.Mutex
+	ids  map[string]bool
+	ring []string
+	next int
+}
+
+func newSeenSet(n int) *seenSet { return &seenSet{ids: map[string]bool{}, ring: make([]string, n)} }
+
+func (s *seenSet) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ids[id]
+}
+
+func (s *seenSet) add(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ids[id] {
+		return
+	}
+	if old := s.ring[s.next]; old != "" {
+		delete(s.ids, old)
+	}
+	s.ring[s.next] = id
+	s.ids[id] = true
+	s.next = (s.next + 1) % len(s.ring)
+}
+
+// hookStats counts what the receiver and the Stream did with deliveries.
+type hookStats struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func newHookStats() *hookStats { return &hookStats{m: map[string]int{}} }
+
+func (h *hookStats) add(key string) {
+	h.mu.Lock()
+	h.m[key]++
+	h.mu.Unlock()
+}
+
+// CallbackStats counts deliveries by outcome: "accepted", "check_url",
+// "event:<type>" per handled event type, "unknown_event",
+// "redelivered" (an event id seen before), "rejected:<reason>" (signature,
+// owner_key, ciphertext, padding, length, stale, replay, bad_request,
+// method, not_configured), "ingest_failed", "queue_full",
+// "ignored_process", "other_corp", "bad_record", "follow_up_dropped",
+// and for Stream "stream:connected", "stream:ping", "stream:disconnect",
+// "stream:frame_error".
+func (c *Connector) CallbackStats() map[string]int {
+	c.hooks.mu.Lock()
+	defer c.hooks.mu.Unlock()
+	return maps.Clone(c.hooks.m)
+}
+
+// QueueLen is the number of follow-up jobs waiting.
+func (c *Connector) QueueLen() int { return c.queue.Len() }
