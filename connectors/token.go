@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -58,4 +59,46 @@ func (c *MemoryTokenCache) Delete(_ context.Context, key string) error {
 	defer c.mu.Unlock()
 	delete(c.m, key)
 	return nil
+}
+
+// RefreshingTokenCache is a TokenCache that refreshes single-flight across
+// every process sharing it (coord.TokenCache in Redis): one caller fetches
+// and stores the token, the others wait for it. fetch must not store the
+// token itself.
+type RefreshingTokenCache interface {
+	TokenCache
+	Refresh(ctx context.Context, key string, fetch func(context.Context) (Token, error)) (Token, error)
+}
+
+// RefreshToken gets a new token for key with fetch. Through a
+// RefreshingTokenCache only one replica asks the platform; with a plain
+// cache (or when the shared cache itself fails) this process fetches and
+// stores the token. cacheErr reports a cache failure that did not stop the
+// refresh, for the caller to log; err is the platform's refusal.
+func RefreshToken(ctx context.Context, cache TokenCache, key string, fetch func(context.Context) (Token, error)) (t Token, cacheErr, err error) {
+	if rc, ok := cache.(RefreshingTokenCache); ok {
+		var fetchErr error
+		t, err := rc.Refresh(ctx, key, func(ctx context.Context) (Token, error) {
+			t, err := fetch(ctx)
+			fetchErr = err
+			return t, err
+		})
+		switch {
+		case err == nil:
+			return t, nil, nil
+		case fetchErr != nil:
+			return Token{}, nil, fetchErr
+		}
+		// The shared cache failed (Redis down): refresh here, as a single
+		// process would; replicas may refresh at once until it is back.
+		cacheErr = err
+	}
+	t, err = fetch(ctx)
+	if err != nil {
+		return Token{}, cacheErr, err
+	}
+	if err := cache.Set(ctx, key, t); err != nil {
+		cacheErr = errors.Join(cacheErr, err)
+	}
+	return t, cacheErr, nil
 }

@@ -39,7 +39,11 @@ func (c *client) token(ctx context.Context) (string, error) {
 		if tok, ok := c.cachedToken(fctx); ok {
 			return tok, nil // refreshed by another caller (or replica) meanwhile
 		}
-		return c.fetchToken(fctx)
+		t, cacheErr, err := connectors.RefreshToken(fctx, c.tokens, c.tokenKey, c.fetchToken)
+		if cacheErr != nil {
+			c.log.Warn("token cache failed", "error", redactErr(cacheErr))
+		}
+		return t.Value, err
 	})
 	select {
 	case <-ctx.Done():
@@ -67,28 +71,24 @@ func (c *client) cachedToken(ctx context.Context) (string, bool) {
 	return t.Value, true
 }
 
-// fetchToken calls gettoken and caches the answer until its expiry, which
-// is counted from before the request so that it never runs late.
-func (c *client) fetchToken(ctx context.Context) (string, error) {
+// fetchToken calls gettoken; the token's expiry is counted from before the
+// request so that it never runs late. The caller stores it.
+func (c *client) fetchToken(ctx context.Context) (connectors.Token, error) {
 	start := c.now()
 	var tr tokenResponse
 	q := url.Values{"appkey": {c.appKey}, "appsecret": {c.appSecret}}
 	if err := c.invoke(ctx, request{api: apiGetToken, method: http.MethodGet, query: q, noToken: true}, &tr); err != nil {
-		return "", fmt.Errorf("dingtalk: get access token: %w", err)
+		return connectors.Token{}, fmt.Errorf("dingtalk: get access token: %w", err)
 	}
 	if tr.AccessToken == "" {
-		return "", errors.New("dingtalk: gettoken answered without an access_token")
+		return connectors.Token{}, errors.New("dingtalk: gettoken answered without an access_token")
 	}
 	life := time.Duration(tr.ExpiresIn) * time.Second
 	if life <= 0 {
 		life = defaultTokenLife
 	}
-	t := connectors.Token{Value: tr.AccessToken, Expires: start.Add(life)}
-	if err := c.tokens.Set(ctx, c.tokenKey, t); err != nil {
-		c.log.Warn("token cache write failed", "error", redactErr(err))
-	}
 	c.log.Info("access token refreshed", "expires_in_s", int(life/time.Second))
-	return t.Value, nil
+	return connectors.Token{Value: tr.AccessToken, Expires: start.Add(life)}, nil
 }
 
 // dropToken forgets a token the platform rejected, unless the cache already

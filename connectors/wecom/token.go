@@ -108,7 +108,13 @@ func (c *client) token(ctx context.Context, a *app) (string, error) {
 		if tok, ok := c.cachedToken(fctx, a); ok {
 			return tok, nil // refreshed by another caller (or replica) meanwhile
 		}
-		return c.fetchToken(fctx, a)
+		t, cacheErr, err := connectors.RefreshToken(fctx, c.tokens, a.tokenKey, func(ctx context.Context) (connectors.Token, error) {
+			return c.fetchToken(ctx, a)
+		})
+		if cacheErr != nil {
+			c.log.Warn("token cache failed", "app", a.role, "error", redactErr(cacheErr))
+		}
+		return t.Value, err
 	})
 	select {
 	case <-ctx.Done():
@@ -139,24 +145,24 @@ func (c *client) cachedToken(ctx context.Context, a *app) (string, bool) {
 	return t.Value, true
 }
 
-// fetchToken calls gettoken and caches the answer until its expiry, which
-// is counted from before the request so that it never runs late.
-func (c *client) fetchToken(ctx context.Context, a *app) (string, error) {
+// fetchToken calls gettoken; the token's expiry is counted from before the
+// request so that it never runs late. The caller stores it.
+func (c *client) fetchToken(ctx context.Context, a *app) (connectors.Token, error) {
 	start := c.now()
 	q := url.Values{"corpid": {c.corpID}, "corpsecret": {a.secret}}
 	raw, err := c.do(ctx, apiGetToken, http.MethodGet, q, nil)
 	if err != nil {
-		return "", fmt.Errorf("wecom: get access token of the %s app: %w", a.role, err)
+		return connectors.Token{}, fmt.Errorf("wecom: get access token of the %s app: %w", a.role, err)
 	}
 	if env := readEnvelope(raw); env.ErrCode != codeOK {
-		return "", &APIError{API: apiGetToken, App: a.key, Code: env.ErrCode, Msg: env.ErrMsg}
+		return connectors.Token{}, &APIError{API: apiGetToken, App: a.key, Code: env.ErrCode, Msg: env.ErrMsg}
 	}
 	var tr tokenResponse
 	if err := json.Unmarshal(raw, &tr); err != nil {
-		return "", fmt.Errorf("wecom: decode gettoken answer: %w", err)
+		return connectors.Token{}, fmt.Errorf("wecom: decode gettoken answer: %w", err)
 	}
 	if tr.AccessToken == "" {
-		return "", errors.New("wecom: gettoken answered without an access_token")
+		return connectors.Token{}, errors.New("wecom: gettoken answered without an access_token")
 	}
 	life := time.Duration(tr.ExpiresIn) * time.Second
 	if life <= 0 {
@@ -170,11 +176,8 @@ func (c *client) fetchToken(ctx context.Context, a *app) (string, error) {
 		// before its end.
 		a.keep(t.Value, t.Expires.Add(-life/10))
 	}
-	if err := c.tokens.Set(ctx, a.tokenKey, t); err != nil {
-		c.log.Warn("token cache write failed", "app", a.role, "error", redactErr(err))
-	}
 	c.log.Info("access token refreshed", "app", a.role, "expires_in_s", int(life/time.Second))
-	return t.Value, nil
+	return t, nil
 }
 
 // dropToken forgets a token the platform rejected, unless the cache already
