@@ -5,4 +5,10 @@
 //
 // The JSON field names of both types are a contract with HR systems and with
 // files on disk; they must not change within a schema version.
+//
+// It also holds the declarative field-mapping engine: a Mapping, compiled
+// from a small YAML file, turns one JSON input (an event, a day record or
+// a platform payload) into the JSON an HR system wants, with gjson source
+// paths and transforms (map, format, unit, ...); an Inbound mapping reads
+// what a platform approval means. docs/MAPPINGS.md is the user's guide.
 package mapping

@@ -34,7 +34,9 @@ type pairing struct {
 //     the pair and further outs before the next in are ignored. first_in is
 //     the first opening in, last_out the end of the last closed pair, and
 //     worked the sum of the closed pairs.
-func pair(s *shiftDef, ps []*punch, buf []span) pairing {
+//
+// tr, when not nil, records each punch's part in the pairing for Explain.
+func pair(s *shiftDef, ps []*punch, buf []span, tr *trace) pairing {
 	r := pairing{worked: buf[:0]}
 	n := len(ps)
 	switch {
@@ -45,6 +47,9 @@ func pair(s *shiftDef, ps []*punch, buf []span) pairing {
 		r.firstIn = ps[0]
 		if n >= 2 {
 			r.lastOut = ps[n-1]
+		}
+		if tr != nil {
+			tr.alternate(ps, s.everyPair)
 		}
 		if !s.everyPair {
 			if n >= 2 {
@@ -66,6 +71,9 @@ func pair(s *shiftDef, ps []*punch, buf []span) pairing {
 				r.lastOut = p
 			}
 		}
+		if tr != nil {
+			tr.strictFirstLast(ps, r.firstIn, r.lastOut)
+		}
 		if r.firstIn != nil && r.lastOut != nil {
 			if r.lastOut.sec > r.firstIn.sec {
 				r.worked = append(r.worked, span{r.firstIn.sec, r.lastOut.sec})
@@ -82,11 +90,22 @@ func pair(s *shiftDef, ps []*punch, buf []span) pairing {
 				if r.firstIn == nil {
 					r.firstIn = p
 				}
+				if tr != nil {
+					tr.opens(p, len(r.worked)+1)
+				}
 			case p.dir == mapping.DirOut && open != nil:
 				r.worked = append(r.worked, span{open.sec, p.sec})
 				r.lastOut = p
 				open = nil
+				if tr != nil {
+					tr.closes(p, len(r.worked))
+				}
+			case tr != nil:
+				tr.unpaired(p, open != nil)
 			}
+		}
+		if open != nil && tr != nil {
+			tr.leftOpen(open, len(r.worked)+1)
 		}
 	}
 	return r

@@ -7,6 +7,9 @@
 // final day records of one employee for a date range. EventSpan, DatesFor
 // and DatesBetween tell a caller which events to load and which days a new
 // event makes dirty.
+// Engine.Explain computes the records of one date through the same code
+// as Employee while recording each decision with the numbers compared, to
+// answer "why was this person marked absent?".
 //
 // # Semantics
 //

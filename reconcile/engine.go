@@ -42,9 +42,48 @@ func (e *Engine) Employee(employeeID string, events []mapping.Event, from, to st
 		return nil, fmt.Errorf("reconcile: to %q is before from %q; the range is inclusive, use to >= from", to, from)
 	}
 
-	c := e.collect(employeeID, events)
+	p := e.prepare(employeeID, events, f, t, nil)
+	wm := watermarkSec(watermark)
+	out := make([]mapping.DayRecord, 0, int(t-f+1)*len(e.def))
+	b := builder{times: make([]time.Time, 0, 2*len(p.occs)), idSlab: make([]string, 0, len(p.flat)+4*(len(p.c.leave)+len(p.c.overtime)))}
+	ai := 0
+	for k := range p.occs {
+		o := &p.occs[k]
+		var aj int
+		ai, aj = p.anomaliesOf(k, ai)
+		if o.d < f || o.d > t || !e.final(o, wm) {
+			continue
+		}
+		out = append(out, e.record(&b, employeeID, o, p.counted(k), &p.c, p.an[ai:aj]))
+	}
+	slices.SortFunc(out, func(a, b mapping.DayRecord) int {
+		if c := strings.Compare(a.Date, b.Date); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Shift, b.Shift)
+	})
+	return out, nil
+}
+
+// prepared is one employee's events placed on the occurrences around a
+// date range: what Employee and Explain both compute records from.
+type prepared struct {
+	c     collected
+	occs  []occ
+	an    []anom   // sorted by home occurrence, then within the day
+	flat  []*punch // the counted punches of occurrence k: flat[start[k]:start[k+1]]
+	start []int32
+}
+
+// prepare resolves emp's events (collect), builds the occurrences around
+// f..t, homes every punch in the occurrence whose window contains it, else
+// the nearest one, and gathers the anomalies of single punches, locations
+// and pending make-ups. tr, when not nil, records the decisions for
+// Explain.
+func (e *Engine) prepare(emp string, events []mapping.Event, f, t day, tr *trace) prepared {
+	c := e.collect(emp, events, tr)
 	d0, d1 := e.rangeFor(f, t)
-	occs := e.occurrences(e.assignmentOf(employeeID), d0, d1, make([]occ, 0, int(d1-d0+1)*len(e.def)))
+	occs := e.occurrences(e.assignmentOf(emp), d0, d1, make([]occ, 0, int(d1-d0+1)*len(e.def)))
 
 	// Home every punch: the occurrence whose window contains it, else the
 	// nearest one.
@@ -61,43 +100,49 @@ func (e *Engine) Employee(employeeID string, events []mapping.Event, from, to st
 	e.punchAnomalies(c.punches, &an)
 	e.locationAnomalies(c.punches, &an)
 	for _, ev := range c.pending {
-		sec := ev.Time.Unix()
-		pl := locator{occs: occs, span: e.maxWindow()}
-		k := pl.contains(sec)
-		if k < 0 {
-			k = nearest(occs, sec)
+		k := e.homeOf(occs, ev.Time.Unix())
+		if tr != nil {
+			tr.pendingAt[ev] = k
 		}
-		an.add(int32(k), sec, AnomalyMakeupPending, ev.ID, "make-up "+string(ev.Makeup.Direction)+" at "+e.clock(sec)+" awaits approval")
+		an.add(k, ev.Time.Unix(), AnomalyMakeupPending, ev.ID, "make-up "+string(ev.Makeup.Direction)+" at "+e.clock(ev.Time.Unix())+" awaits approval")
 	}
 	slices.SortFunc(an.list, compareAnom)
 
 	flat, start := countedByOccurrence(c.punches, len(occs))
-	wm := watermarkSec(watermark)
-	out := make([]mapping.DayRecord, 0, int(t-f+1)*len(e.def))
-	b := builder{times: make([]time.Time, 0, 2*len(occs)), idSlab: make([]string, 0, len(flat)+4*(len(c.leave)+len(c.overtime)))}
-	ai := 0
-	for k := range occs {
-		o := &occs[k]
-		for ai < len(an.list) && an.list[ai].home < int32(k) {
-			ai++
-		}
-		aj := ai
-		for aj < len(an.list) && an.list[aj].home == int32(k) {
-			aj++
-		}
-		if o.d < f || o.d > t || o.we+e.settle >= wm {
-			continue
-		}
-		out = append(out, e.record(&b, employeeID, o, flat[start[k]:start[k+1]], &c, an.list[ai:aj]))
-	}
-	slices.SortFunc(out, func(a, b mapping.DayRecord) int {
-		if c := strings.Compare(a.Date, b.Date); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Shift, b.Shift)
-	})
-	return out, nil
+	return prepared{c: c, occs: occs, an: an.list, flat: flat, start: start}
 }
+
+// homeOf is the occurrence an event at sec belongs to: the one whose window
+// contains it, else the nearest one.
+func (e *Engine) homeOf(occs []occ, sec int64) int32 {
+	l := locator{occs: occs, span: e.maxWindow()}
+	if k := l.contains(sec); k >= 0 {
+		return int32(k)
+	}
+	return int32(nearest(occs, sec))
+}
+
+// counted is occurrence k's counted punches, in time order.
+func (p *prepared) counted(k int) []*punch { return p.flat[p.start[k]:p.start[k+1]] }
+
+// anomaliesOf returns the bounds [lo, hi) of occurrence k's anomalies in
+// p.an, searching from index from (the lo of an earlier occurrence).
+func (p *prepared) anomaliesOf(k, from int) (lo, hi int) {
+	lo = from
+	for lo < len(p.an) && p.an[lo].home < int32(k) {
+		lo++
+	}
+	hi = lo
+	for hi < len(p.an) && p.an[hi].home == int32(k) {
+		hi++
+	}
+	return lo, hi
+}
+
+// final reports whether occurrence o is final at watermark wm (see
+// watermarkSec): its window end (after edge sharing) + settle < the
+// watermark, strictly.
+func (e *Engine) final(o *occ, wm int64) bool { return o.we+e.settle < wm }
 
 // countedByOccurrence buckets the counted punches (in a window and not a
 // duplicate) by occurrence, keeping time order: occurrence k's are

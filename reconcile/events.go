@@ -50,8 +50,9 @@ func statusRank(s mapping.Status) int {
 }
 
 // collect gathers employee emp's punches, make-ups and approvals from
-// events, keeping the latest revision of each (see latest).
-func (e *Engine) collect(emp string, events []mapping.Event) collected {
+// events, keeping the latest revision of each (see latest). tr, when not
+// nil, records what it sets aside and why, and every approval it resolves.
+func (e *Engine) collect(emp string, events []mapping.Event, tr *trace) collected {
 	var c collected
 	var approvals []*mapping.Event
 	cands := make([]*mapping.Event, 0, len(events))
@@ -65,6 +66,9 @@ func (e *Engine) collect(emp string, events []mapping.Event) collected {
 			// A not_signed record is the platform's placeholder for a
 			// punch that did not happen, not a punch.
 			if ev.Punch.PlatformResult == "not_signed" {
+				if tr != nil {
+					tr.drop(ev, "platform placeholder for a punch that did not happen (not_signed): not a punch")
+				}
 				continue
 			}
 			cands = append(cands, ev)
@@ -98,6 +102,10 @@ func (e *Engine) collect(emp string, events []mapping.Event) collected {
 			c.punches = append(c.punches, punch{sec: ev.Time.Unix(), recv: recv, ev: ev, dir: ev.Makeup.Direction, makeup: true})
 		case mapping.StatusPending:
 			c.pending = append(c.pending, ev)
+		default:
+			if tr != nil {
+				tr.drop(ev, "make-up "+string(ev.Makeup.Status)+": not counted")
+			}
 		}
 	}
 	slices.SortFunc(c.punches, comparePunch)
@@ -126,6 +134,9 @@ func (e *Engine) collect(emp string, events []mapping.Event) collected {
 			ev, _ = latest(approvals[i:j], true)
 		}
 		i = j
+		if tr != nil {
+			tr.approvals = append(tr.approvals, ev)
+		}
 		a := ev.Approval
 		if a.Status != mapping.StatusApproved {
 			continue

@@ -18,6 +18,7 @@ type builder struct {
 	local   []anom
 	times   []time.Time // capacity fixed up front: pointers into it stay valid
 	idSlab  []string
+	tr      *trace // nil except under Explain
 }
 
 // instant stores the punch's own time, in the rules' zone, for first_in and
@@ -91,6 +92,9 @@ func (e *Engine) record(b *builder, emp string, o *occ, ps []*punch, c *collecte
 	b.counted, b.local, b.ids = b.counted[:0], b.local[:0], b.ids[:0]
 	for _, p := range ps {
 		if s.strict && p.dir != mapping.DirIn && p.dir != mapping.DirOut {
+			if b.tr != nil {
+				b.tr.punch(p, false, "unknown direction in strict mode: ignored")
+			}
 			if !e.disabled[AnomalyUnknownDirection] {
 				b.local = append(b.local, anom{sec: p.sec, a: mapping.Anomaly{Type: AnomalyUnknownDirection, EventID: p.ev.ID, Detail: "punch without a direction ignored (directions: strict)"}})
 			}
@@ -99,7 +103,7 @@ func (e *Engine) record(b *builder, emp string, o *occ, ps []*punch, c *collecte
 		b.counted = append(b.counted, p)
 		b.ids = append(b.ids, p.ev.ID)
 	}
-	pr := pair(s, b.counted, b.spans)
+	pr := pair(s, b.counted, b.spans, b.tr)
 	b.spans = pr.worked
 	if pr.outBeforeIn && !e.disabled[AnomalyOutBeforeIn] {
 		b.local = append(b.local, anom{sec: pr.lastOut.sec, a: mapping.Anomaly{Type: AnomalyOutBeforeIn, EventID: pr.lastOut.ev.ID,
@@ -127,9 +131,13 @@ func (e *Engine) record(b *builder, emp string, o *occ, ps []*punch, c *collecte
 	}
 	if offDay != "" {
 		r.Status = offDay
+		why := whyOffDay
 		if hasPunches {
-			r.Status = mapping.DayPresent
+			r.Status, why = mapping.DayPresent, whyWorkedOffDay
 			r.OvertimeMinutes = minutes(overtimeSec(pr.worked, math.MinInt64, s.otRequiresApproval, c.overtime, &b.ids))
+		}
+		if b.tr != nil {
+			b.tr.decided(facts{o: o, s: s, pr: pr, counted: len(b.counted), off: offDay, why: why, otFrom: math.MinInt64, r: r, overtime: c.overtime})
 		}
 		return e.finish(b, r, homed)
 	}
@@ -138,17 +146,18 @@ func (e *Engine) record(b *builder, emp string, o *occ, ps []*punch, c *collecte
 	b.ids = append(b.ids, lv.ids...)
 	r.LeaveMinutes = minutes(lv.sec)
 	r.OvertimeMinutes = minutes(overtimeSec(pr.worked, o.end+s.otAfter, s.otRequiresApproval, c.overtime, &b.ids))
+	var why statusWhy
 	switch effective := int64(r.WorkedMinutes+r.LeaveMinutes) * 60; {
 	case lv.all:
-		r.Status = mapping.DayOnLeave
+		r.Status, why = mapping.DayOnLeave, whyOnLeave
 	case !hasPunches:
-		r.Status = mapping.DayAbsent
+		r.Status, why = mapping.DayAbsent, whyNoPunches
 	case s.absentBelow > 0 && effective < s.absentBelow:
-		r.Status = mapping.DayAbsent
+		r.Status, why = mapping.DayAbsent, whyAbsentBelow
 	case s.halfDayBelow > 0 && effective < s.halfDayBelow:
-		r.Status = mapping.DayHalfDay
+		r.Status, why = mapping.DayHalfDay, whyHalfDayBelow
 	default:
-		r.Status = mapping.DayPresent
+		r.Status, why = mapping.DayPresent, whyPresent
 	}
 	if pr.firstIn != nil && pr.firstIn.sec > o.start+s.lateGrace && !lv.start {
 		r.Late, r.LateMinutes = true, int((pr.firstIn.sec-o.start)/60)
@@ -158,6 +167,9 @@ func (e *Engine) record(b *builder, emp string, o *occ, ps []*punch, c *collecte
 	}
 	if r.Status != mapping.DayOnLeave {
 		r.Missing = missingList(pr.firstIn == nil, pr.lastOut == nil)
+	}
+	if b.tr != nil {
+		b.tr.decided(facts{o: o, s: s, pr: pr, counted: len(b.counted), lv: lv, why: why, otFrom: o.end + s.otAfter, r: r, overtime: c.overtime})
 	}
 	return e.finish(b, r, homed)
 }

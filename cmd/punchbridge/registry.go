@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/csvfile"
 	"github.com/punchbridge/punchbridge/connectors/dingtalk"
 	"github.com/punchbridge/punchbridge/connectors/hrhttp"
 	"github.com/punchbridge/punchbridge/connectors/wecom"
@@ -14,5 +15,6 @@ func newRegistry() *connectors.Registry {
 	r.AddConnector("dingtalk", dingtalk.New)
 	r.AddConnector("wecom", wecom.New)
 	r.AddSink("hrhttp", hrhttp.New)
+	r.AddSink(csvfile.Type, csvfile.New)
 	return r
 }

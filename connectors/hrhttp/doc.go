@@ -1,6 +1,16 @@
 // Package hrhttp is the generic REST sink: it POSTs each day record as JSON
 // to one HR or payroll endpoint and counts a 2xx answer as delivered.
 //
+// A mapping (mapping: preset:NAME, a file, or inline) builds the body from
+// the record instead; a record it cannot encode fails alone and
+// permanently, naming the field, the value and the reason. batch: sends
+// up to batch.size records per request as an array under batch.path.
+// records: events makes the sink carry raw punch events (DeliverEvents)
+// for HR systems that compute attendance themselves. success: judges a
+// 2xx answer by a value in its body (code == 0), and already_delivered:
+// lists refusals that mean the record is there already. See
+// docs/MAPPINGS.md.
+//
 // Every request carries
 //
 //	Content-Type: application/json
@@ -32,6 +42,9 @@
 //	    max_retries: 4
 //	    retry_wait_min: 500ms
 //	    retry_wait_max: 30s
+//	    mapping: preset:generic-json
+//	    batch: {size: 50, path: records}
+//	    success: {path: code, equals: [0], message: msg}
 //
 // Package hrtest is a fake HR system with the same contract, for tests and
 // the demo.

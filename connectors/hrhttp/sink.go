@@ -1,15 +1,14 @@
 package hrhttp
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -18,13 +17,16 @@ import (
 
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/mapping"
+	"github.com/punchbridge/punchbridge/mapping/presets"
 )
 
 // Type is the sink type name in the config.
 const Type = "hrhttp"
 
 // Body size limits: what an answer may make us read before closing, and how
-// much of it is kept for classification.
+// much of it is kept for classification (all of what is read when the body
+// is judged by success:).
 const (
 	drainLimit = 64 << 10
 	keepLimit  = 4 << 10
@@ -39,9 +41,17 @@ type Sink struct {
 	url     string
 	safeURL string // url without query or user info, for errors
 	token   string
+	scheme  string      // Authorization scheme of token
 	header  http.Header // configured headers, canonical
 	client  *retryablehttp.Client
 	now     func() time.Time
+
+	records string           // RecordsDays or RecordsEvents
+	mapping *mapping.Mapping // nil: the record itself is the body
+	batch   Batch
+	success Success
+	already []string
+	keep    int64 // bytes of an answer kept for judging
 
 	attempts, successes, failures atomic.Int64
 }
@@ -57,10 +67,23 @@ type Stats struct {
 
 // New is the connectors.SinkFactory of type "hrhttp": it decodes the
 // entry's settings over DefaultConfig, strictly, and builds the sink.
+//
+// A mapping: is compiled here, as part of the config file, so that its
+// errors carry the file:line they are at.
 func New(c config.Component, deps connectors.Deps) (connectors.Sink, error) {
 	cfg := DefaultConfig()
 	if err := c.Decode(&cfg); err != nil {
 		return nil, err
+	}
+	m, err := cfg.Mapping.Compile(c.File, zoneOption(cfg.Timezone)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkInput(m, cfg.records()); err != nil {
+		return nil, config.Errors{{File: c.File, Line: config.LineOf(c.Node, "mapping"), Msg: fmt.Sprintf("sink %q: %v", c.Name, err)}}
+	}
+	if m != nil {
+		cfg.Mapping = presets.Use(m)
 	}
 	s, err := NewSink(c.Name, cfg, deps)
 	if err != nil {
@@ -70,9 +93,17 @@ func New(c config.Component, deps connectors.Deps) (connectors.Sink, error) {
 }
 
 // NewSink builds a sink named name from a config, which it validates. Zero
-// fields are not defaulted: start from DefaultConfig.
+// fields are not defaulted: start from DefaultConfig. A mapping given as
+// written (not by presets.Use) is read relative to the working directory.
 func NewSink(name string, cfg Config, deps connectors.Deps) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("hrhttp %s: %w", name, err)
+	}
+	m, err := cfg.Mapping.Compile("(config)", zoneOption(cfg.Timezone)...)
+	if err != nil {
+		return nil, fmt.Errorf("hrhttp %s: %w", name, err)
+	}
+	if err := checkInput(m, cfg.records()); err != nil {
 		return nil, fmt.Errorf("hrhttp %s: %w", name, err)
 	}
 	u, _ := url.Parse(cfg.URL) // Validate parsed it
@@ -101,8 +132,18 @@ func NewSink(name string, cfg Config, deps connectors.Deps) (*Sink, error) {
 		url:     cfg.URL,
 		safeURL: safe.String(),
 		token:   cfg.Token.Reveal(),
+		scheme:  cmp.Or(cfg.AuthScheme, "Bearer"),
 		header:  header,
 		now:     now,
+		records: cfg.records(),
+		mapping: m,
+		batch:   cfg.Batch,
+		success: cfg.Success,
+		already: cfg.AlreadyDelivered,
+		keep:    keepLimit,
+	}
+	if cfg.Success.Path != "" {
+		s.keep = drainLimit
 	}
 	s.client = &retryablehttp.Client{
 		HTTPClient: &http.Client{
@@ -136,65 +177,12 @@ func (s *Sink) Stats() Stats {
 	}
 }
 
-// Deliver POSTs one day record with its idempotency key, retrying
-// transient failures. Its error wraps connectors.ErrPermanent when the HR
-// system refused the record, and ctx's error when ctx ended first.
-func (s *Sink) Deliver(ctx context.Context, d connectors.Delivery) error {
-	if err := s.deliver(ctx, d); err != nil {
-		s.failures.Add(1)
-		return fmt.Errorf("hrhttp %s: deliver %s: %w", s.name, d.IdempotencyKey, err)
-	}
-	s.successes.Add(1)
-	return nil
-}
+// Records is what the sink carries: RecordsDays or RecordsEvents.
+func (s *Sink) Records() string { return s.records }
 
-func (s *Sink) deliver(ctx context.Context, d connectors.Delivery) error {
-	if d.IdempotencyKey == "" {
-		return fmt.Errorf("empty idempotency key: %w", connectors.ErrPermanent)
-	}
-	body, err := json.Marshal(d.Record)
-	if err != nil {
-		return fmt.Errorf("encode day record: %w (%w)", err, connectors.ErrPermanent)
-	}
-	tries := new(int)
-	ctx = context.WithValue(ctx, attemptsKey{}, tries)
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, s.url, body)
-	if err != nil {
-		return fmt.Errorf("build request: %w (%w)", err, connectors.ErrPermanent)
-	}
-	for k, v := range s.header {
-		req.Header[k] = slices.Clone(v)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Idempotency-Key", d.IdempotencyKey)
-	if s.token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.token)
-	}
-
-	resp, err := s.client.Do(req)
-	if err != nil {
-		if resp != nil {
-			drain(resp.Body)
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("POST %s: stopped after %d attempt(s): %w", s.safeURL, *tries, ctxErr)
-		}
-		// The url.Error names the full URL, query included; we name the
-		// safe one instead.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("POST %s: gave up after %d attempt(s): %w", s.safeURL, *tries, err)
-	}
-	kept, _ := io.ReadAll(io.LimitReader(resp.Body, keepLimit))
-	drain(resp.Body)
-	if err := statusError(resp.StatusCode, kept, *tries, s.token); err != nil {
-		return fmt.Errorf("POST %s: %w", s.safeURL, err)
-	}
-	return nil
-}
+// Mapping is the sink's mapping, or nil when the body is the record
+// itself.
+func (s *Sink) Mapping() *mapping.Mapping { return s.mapping }
 
 // attemptsKey keys the per-delivery attempt counter in a request context.
 type attemptsKey struct{}

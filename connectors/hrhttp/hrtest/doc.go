@@ -5,6 +5,11 @@
 // fail: the first n attempts of each key, every request until healed, or
 // every request without the right bearer token.
 //
+// Two modes model other HR APIs: WithJSONBodies takes any JSON body (a
+// mapping's output, a batch) instead of a day record, and
+// WithCodeEnvelope answers every request HTTP 200 with {"code", "msg"},
+// the error inside, as many HR APIs do.
+//
 //	srv := hrtest.NewServer()
 //	defer srv.Close()
 //	srv.FailFirst(2, http.StatusServiceUnavailable)

@@ -31,6 +31,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Path:           r.URL.Path,
 		Header:         r.Header.Clone(),
 		IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		Body:           body,
 	}
 	var a answer
 	switch {
@@ -54,6 +55,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if s.envelope {
+		a = enveloped(a)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if a.retryAfter != "" {
 		w.Header().Set("Retry-After", a.retryAfter)
@@ -101,6 +105,7 @@ func (s *Server) applyLocked(r *http.Request, req *Request) answer {
 			body: map[string]string{"status": "duplicate", "idempotency_key": key}}
 	} else {
 		s.applied[key] = req.Record
+		s.bodies[key] = req.Body
 		s.order = append(s.order, key)
 		a = answer{status: http.StatusCreated, outcome: "applied",
 			body: map[string]string{"status": "applied", "idempotency_key": key}}
@@ -126,6 +131,12 @@ func (s *Server) check(r *http.Request, body []byte, req *Request) answer {
 	}
 	if req.IdempotencyKey == "" {
 		return invalid(http.StatusBadRequest, "Idempotency-Key header is required")
+	}
+	if s.anyJSON {
+		if t := bytes.TrimSpace(body); !json.Valid(t) || len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+			return invalid(http.StatusBadRequest, "body is not a JSON object or array")
+		}
+		return answer{}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -172,3 +183,17 @@ func invalid(status int, msg string) answer {
 }
 
 func errorBody(msg string) map[string]string { return map[string]string{"error": msg} }
+
+// enveloped turns an answer into the HTTP 200 {"code", "msg"} form.
+func enveloped(a answer) answer {
+	msg := "ok"
+	code := 0
+	if a.outcome != "applied" && a.outcome != "duplicate" {
+		code = a.status
+		msg = http.StatusText(a.status)
+		if m, ok := a.body.(map[string]string); ok && m["error"] != "" {
+			msg = m["error"]
+		}
+	}
+	return answer{status: http.StatusOK, outcome: a.outcome, body: map[string]any{"code": code, "msg": msg}}
+}

@@ -19,8 +19,11 @@ type Request struct {
 	Path           string
 	Header         http.Header
 	IdempotencyKey string
-	// Record is the decoded body; zero when the body did not decode.
+	// Record is the decoded body; zero when the body did not decode, and
+	// in WithJSONBodies mode.
 	Record mapping.DayRecord
+	// Body is the request body as received.
+	Body []byte
 	// Status is what the server answered.
 	Status int
 	// Outcome is "applied", "duplicate", "injected_failure",
@@ -43,6 +46,9 @@ type Server struct {
 	token      string
 	latency    time.Duration
 	retryAfter string
+	anyJSON    bool // WithJSONBodies
+	envelope   bool // WithCodeEnvelope
+	bodies     map[string][]byte
 }
 
 // failures is the failure the server is told to inject.
@@ -64,10 +70,22 @@ func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = 
 // "Authorization: Bearer <token>"; see RequireToken.
 func WithToken(token string) Option { return func(s *Server) { s.token = token } }
 
+// WithJSONBodies makes the server take any JSON object or array instead
+// of a day record, as an HR system with its own field names does (a
+// mapping's output, a batch); AppliedBodies returns what it took.
+func WithJSONBodies() Option { return func(s *Server) { s.anyJSON = true } }
+
+// WithCodeEnvelope makes the server answer like the many HR APIs that
+// report errors inside HTTP 200: every answer is 200 with
+// {"code": 0, "msg": "ok"} on success (also for a duplicate) and
+// {"code": <the status it would have sent>, "msg": "..."} otherwise.
+func WithCodeEnvelope() Option { return func(s *Server) { s.envelope = true } }
+
 // NewServer starts a fake HR system on a loopback port. Close it when done.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
 		applied:    map[string]mapping.DayRecord{},
+		bodies:     map[string][]byte{},
 		attempts:   map[string]int{},
 		retryAfter: "0",
 	}
@@ -148,6 +166,18 @@ func (s *Server) Applied() []mapping.DayRecord {
 	return out
 }
 
+// AppliedBodies returns the body of every applied request, each once, in
+// the order applied.
+func (s *Server) AppliedBodies() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([][]byte, len(s.order))
+	for i, k := range s.order {
+		out[i] = append([]byte(nil), s.bodies[k]...)
+	}
+	return out
+}
+
 // AppliedKeys returns the applied Idempotency-Keys in the order applied.
 func (s *Server) AppliedKeys() []string {
 	s.mu.Lock()
@@ -190,6 +220,7 @@ func (s *Server) Received() []Request {
 	out := make([]Request, len(s.received))
 	for i, r := range s.received {
 		r.Header = r.Header.Clone()
+		r.Body = append([]byte(nil), r.Body...)
 		out[i] = r
 	}
 	return out

@@ -1,0 +1,295 @@
+package csvfile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/punchbridge/punchbridge/config"
+	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/mapping"
+	"github.com/punchbridge/punchbridge/mapping/presets"
+)
+
+// Type is the sink type name in the config.
+const Type = "csvfile"
+
+// stateDir is where the sink keeps what it has been given, inside Dir.
+const stateDir = ".punchbridge"
+
+var _ connectors.Sink = (*Sink)(nil)
+
+// Sink exports payroll periods as files. It is safe for concurrent use;
+// deliveries are applied one at a time.
+type Sink struct {
+	name    string
+	dir     string
+	state   string // dir/.punchbridge
+	m       *mapping.Mapping
+	loc     *time.Location
+	period  string
+	close   time.Duration
+	formats []string
+	bom     bool
+	prefix  string
+	now     func() time.Time
+
+	mu sync.Mutex
+	// exported caches, per exported period, the version of each day
+	// record its file holds.
+	exported map[string]map[mapping.DayKey]int
+}
+
+// New is the connectors.SinkFactory of type "csvfile".
+func New(c config.Component, deps connectors.Deps) (connectors.Sink, error) {
+	cfg := DefaultConfig()
+	if err := c.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Dir != "" && !filepath.IsAbs(cfg.Dir) {
+		cfg.Dir = filepath.Join(filepath.Dir(c.File), cfg.Dir)
+	}
+	loc, _ := time.LoadLocation(cfg.Timezone) // Decode validated it
+	m, err := cfg.Mapping.Compile(c.File, mapping.WithTimezone(loc))
+	if err != nil {
+		return nil, err
+	}
+	if m != nil {
+		if m.Input() != mapping.DaySchema {
+			return nil, config.Errors{{File: c.File, Line: config.LineOf(c.Node, "mapping"),
+				Msg: fmt.Sprintf("sink %q: mapping %s reads %s; the columns of a payroll file come from day records (input: %s)", c.Name, m.Name(), m.Input(), mapping.DaySchema)}}
+		}
+		cfg.Mapping = presets.Use(m)
+	}
+	return NewSink(c.Name, cfg, deps)
+}
+
+// NewSink builds a sink named name from a config, which it validates.
+// Start from DefaultConfig.
+func NewSink(name string, cfg Config, deps connectors.Deps) (*Sink, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("csvfile %s: %w", name, err)
+	}
+	loc, _ := time.LoadLocation(cfg.Timezone)
+	if cfg.Mapping.IsZero() {
+		m, err := presets.Load("csv-payroll", mapping.WithTimezone(loc))
+		if err != nil {
+			return nil, fmt.Errorf("csvfile %s: %w", name, err)
+		}
+		cfg.Mapping = presets.Use(m)
+	}
+	m, err := cfg.Mapping.Compile("(config)", mapping.WithTimezone(loc))
+	if err != nil {
+		return nil, fmt.Errorf("csvfile %s: %w", name, err)
+	}
+	if m.Input() != mapping.DaySchema {
+		return nil, fmt.Errorf("csvfile %s: mapping %s reads %s; use one with input: %s", name, m.Name(), m.Input(), mapping.DaySchema)
+	}
+	if fi, err := os.Stat(cfg.Dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("csvfile %s: dir %s: must be an existing directory", name, cfg.Dir)
+	}
+	state := filepath.Join(cfg.Dir, stateDir)
+	if err := os.MkdirAll(state, 0o750); err != nil {
+		return nil, fmt.Errorf("csvfile %s: create %s: %w", name, state, err)
+	}
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Sink{
+		name: name, dir: cfg.Dir, state: state, m: m, loc: loc, period: cfg.Period, close: cfg.CloseAfter,
+		formats: cfg.Formats, bom: cfg.BOM, prefix: cfg.Prefix, now: now,
+		exported: map[string]map[mapping.DayKey]int{},
+	}, nil
+}
+
+// Name is the sink's instance name.
+func (s *Sink) Name() string { return s.name }
+
+// Mapping is the mapping that gives the columns.
+func (s *Sink) Mapping() *mapping.Mapping { return s.m }
+
+// Deliver takes one day record. For a period not yet exported it is kept
+// until the period closes; for an exported one it is written to the
+// period's adjustments file of the day, unless the export already holds
+// this version. Every period that has closed by now is then exported. A
+// record the mapping cannot write fails permanently, at once.
+func (s *Sink) Deliver(ctx context.Context, d connectors.Delivery) error {
+	if err := s.deliver(ctx, d.Record); err != nil {
+		return fmt.Errorf("csvfile %s: deliver %s: %w", s.name, d.IdempotencyKey, err)
+	}
+	return nil
+}
+
+func (s *Sink) deliver(ctx context.Context, rec mapping.DayRecord) error {
+	p, err := periodOf(rec.Date, s.period, s.loc)
+	if err != nil {
+		return fmt.Errorf("%w (%w)", err, connectors.ErrPermanent)
+	}
+	raw, err := rec.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("encode day record: %w (%w)", err, connectors.ErrPermanent)
+	}
+	// Map now: a record the mapping cannot write must fail on its own
+	// delivery, not when the period is exported.
+	switch _, err := s.m.Row(raw); {
+	case errors.Is(err, mapping.ErrSkip):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%w (%w)", err, connectors.ErrPermanent)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if s.isExported(p) {
+		held, err := s.exportedVersions(p)
+		if err != nil {
+			return err
+		}
+		if v, ok := held[rec.Key()]; ok && v >= rec.Version {
+			return nil // the period's file already holds it
+		}
+		return s.adjust(p, rec, raw, now)
+	}
+	if err := appendLine(s.statePath(p.key), raw); err != nil {
+		return err
+	}
+	return s.exportDue(now)
+}
+
+// Flush exports every period that has closed by now and is not yet
+// exported. Deliver does it too; Flush lets a scheduler close periods on
+// a day without deliveries.
+func (s *Sink) Flush(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.exportDue(s.now()); err != nil {
+		return fmt.Errorf("csvfile %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// exportDue exports the closed periods that have records and no export.
+func (s *Sink) exportDue(now time.Time) error {
+	entries, err := os.ReadDir(s.state)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", s.state, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		key, ok := strings.CutSuffix(e.Name(), ".jsonl")
+		if !ok || !strings.HasPrefix(key, s.prefix+"-") || strings.Contains(key, "-adjustments-") {
+			continue
+		}
+		key = strings.TrimPrefix(key, s.prefix+"-")
+		p, err := s.periodByKey(key)
+		if err != nil || s.isExported(p) || now.Before(p.closesAt(s.close)) {
+			continue
+		}
+		if err := s.export(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// periodByKey rebuilds a period from its key.
+func (s *Sink) periodByKey(key string) (period, error) {
+	date := key + "-01"
+	if s.period == PeriodHalfMonth {
+		day := "01"
+		if strings.Contains(key, "-16_") {
+			day = "16"
+		}
+		date = key[:7] + "-" + day
+	}
+	p, err := periodOf(date, s.period, s.loc)
+	if err == nil && p.key != key {
+		err = fmt.Errorf("state file %s does not name a %s period", key, s.period)
+	}
+	return p, err
+}
+
+// export writes a period's files from its state, then marks it exported;
+// from then on its files are never written again.
+func (s *Sink) export(p period) error {
+	recs, err := readRecords(s.statePath(p.key))
+	if err != nil {
+		return err
+	}
+	base := s.prefix + "-" + p.key
+	if err := s.writeFiles(base, p.key, recs, p.closesAt(s.close)); err != nil {
+		return fmt.Errorf("export period %s: %w", p.key, err)
+	}
+	if err := writeAtomic(s.state, base+".exported", 0o640, func(w *os.File) error {
+		_, err := fmt.Fprintf(w, "%d records\n", len(recs))
+		return err
+	}); err != nil {
+		return fmt.Errorf("mark period %s exported: %w", p.key, err)
+	}
+	held := map[mapping.DayKey]int{}
+	for _, r := range recs {
+		held[r.Key()] = r.Version
+	}
+	s.exported[p.key] = held
+	return nil
+}
+
+// adjust adds a correction of an exported period to the adjustments file
+// of today (in the sink's zone), rewriting only that file.
+func (s *Sink) adjust(p period, rec mapping.DayRecord, raw []byte, now time.Time) error {
+	base := s.prefix + "-" + p.key + "-adjustments-" + now.In(s.loc).Format(time.DateOnly)
+	state := filepath.Join(s.state, base+".jsonl")
+	if err := appendLine(state, raw); err != nil {
+		return err
+	}
+	recs, err := readRecords(state)
+	if err != nil {
+		return err
+	}
+	if err := s.writeFiles(base, "adjustments "+p.key, recs, now); err != nil {
+		return fmt.Errorf("write adjustments of %s: %w", p.key, err)
+	}
+	return nil
+}
+
+func (s *Sink) statePath(key string) string {
+	return filepath.Join(s.state, s.prefix+"-"+key+".jsonl")
+}
+
+func (s *Sink) isExported(p period) bool {
+	if _, ok := s.exported[p.key]; ok {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(s.state, s.prefix+"-"+p.key+".exported"))
+	return err == nil
+}
+
+// exportedVersions returns the versions an exported period's file holds.
+func (s *Sink) exportedVersions(p period) (map[mapping.DayKey]int, error) {
+	if held, ok := s.exported[p.key]; ok {
+		return held, nil
+	}
+	recs, err := readRecords(s.statePath(p.key))
+	if err != nil {
+		return nil, err
+	}
+	held := map[mapping.DayKey]int{}
+	for _, r := range recs {
+		held[r.Key()] = r.Version
+	}
+	s.exported[p.key] = held
+	return held, nil
+}
