@@ -60,9 +60,29 @@ type ServerConfig struct {
 
 // IdentityConfig says how platform users map to HR employee ids.
 type IdentityConfig struct {
-	// Field is the directory field holding the employee id: job_number
-	// (default), mobile, email, user_id, or attr:<name>.
+	// Field is the directory field holding the employee id, or the key
+	// into Table and Lookup: job_number (default), mobile, email, user_id,
+	// or attr:<name>.
 	Field string `yaml:"field"`
+	// Table is a CSV of <field>,employee_id rows (relative to this file).
+	Table string `yaml:"table"`
+	// Lookup asks the HR system for the employee id, cached.
+	Lookup *IdentityLookup `yaml:"lookup"`
+}
+
+// IdentityLookup is an HTTP lookup of employee ids in the HR system; the
+// identity package documents each setting (identity.LookupConfig).
+type IdentityLookup struct {
+	URL        string            `yaml:"url"`
+	Path       string            `yaml:"path"`
+	Token      Secret            `yaml:"token"`
+	AuthScheme string            `yaml:"auth_scheme"`
+	Headers    map[string]string `yaml:"headers"`
+	Timeout    time.Duration     `yaml:"timeout"`
+	MaxRetries int               `yaml:"max_retries"`
+	RetryWait  time.Duration     `yaml:"retry_wait"`
+	CacheTTL   time.Duration     `yaml:"cache_ttl"`
+	MissTTL    time.Duration     `yaml:"miss_ttl"`
 }
 
 // PrivacyConfig limits what Punchbridge keeps about people.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/identity"
 	"github.com/punchbridge/punchbridge/ingest"
 	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/mapping"
@@ -33,7 +34,10 @@ type Sync struct {
 	Ledger        ledger.Ledger
 	Ingester      *ingest.Ingester
 	Identities    *mapping.Identities
-	Engine        Engine
+	// Resolver maps directory users to employee ids (a table, an HR
+	// lookup); nil reads IdentityField from the directory.
+	Resolver identity.Resolver
+	Engine   Engine
 	// Lookback is re-pulled before each checkpoint, because devices upload
 	// offline punches up to 72 hours late and make-ups are approved later.
 	Lookback time.Duration
@@ -75,10 +79,7 @@ func (s *Sync) Run(ctx context.Context, now time.Time) (Report, error) {
 	log := s.logger().With("job", s.Name)
 	var errs []error
 
-	if err := s.RefreshIdentities(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	n, err := s.Ingester.RemapQuarantined(ctx)
+	n, err := s.RefreshIdentities(ctx)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -200,39 +201,30 @@ func (w watermarks) For(tenants []string) time.Time {
 	return wm
 }
 
-// RefreshIdentities reloads the identity table from every directory. Run
+// RefreshIdentities reloads the identity table from every directory
+// through the resolver and takes out of quarantine the events of exactly
+// the users whose mapping changed, returning how many events left it. Run
 // does it first; serve also does it at start-up, so that webhook events
-// arriving before the first run are mapped.
-func (s *Sync) RefreshIdentities(ctx context.Context) error {
-	var errs []error
-	for _, d := range s.Directories {
-		users, err := d.Users(ctx)
+// arriving before the first run are mapped. On a process's first refresh
+// every mapped user is a change, so the quarantine is scanned once instead
+// of asking for each user.
+func (s *Sync) RefreshIdentities(ctx context.Context) (int, error) {
+	r := s.Resolver
+	if r == nil {
+		f, err := identity.ParseField(s.IdentityField)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("sync: list users of %s: %w", d.Name(), err))
-			continue
+			return 0, err
 		}
-		for _, u := range users {
-			s.Identities.Set(d.Platform(), d.Tenant(), u.UserID, IdentityValue(u, s.IdentityField))
-		}
+		r = identity.DirectoryField{Field: f}
 	}
-	return errors.Join(errs...)
-}
-
-// IdentityValue returns the directory field that holds a user's employee
-// id: job_number (the default), mobile, email, user_id or attr:<name>.
-func IdentityValue(u connectors.User, field string) string {
-	switch field {
-	case "", "job_number":
-		return u.JobNumber
-	case "mobile":
-		return u.Mobile
-	case "email":
-		return u.Email
-	case "user_id":
-		return u.UserID
+	first := s.Identities.Len() == 0
+	changes, err := identity.Refresh(ctx, s.Directories, r, s.Identities)
+	var n int
+	var rerr error
+	if first {
+		n, rerr = s.Ingester.RemapQuarantined(ctx)
+	} else {
+		n, rerr = identity.Remap(ctx, s.Ingester, changes)
 	}
-	if len(field) > 5 && field[:5] == "attr:" {
-		return u.Attrs[field[5:]]
-	}
-	return ""
+	return n, errors.Join(err, rerr)
 }

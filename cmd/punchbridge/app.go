@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/identity"
 	"github.com/punchbridge/punchbridge/ingest"
 	"github.com/punchbridge/punchbridge/jobs"
 	"github.com/punchbridge/punchbridge/ledger"
@@ -31,6 +33,7 @@ type app struct {
 	ingester *ingest.Ingester
 	set      *connectors.Set
 	coord    *coordination // nil without Redis
+	resolver identity.Resolver
 }
 
 // openApp builds everything cfg describes. The caller closes the app.
@@ -56,6 +59,10 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 	if err != nil {
 		return nil, err
 	}
+	resolver, err := identity.New(identityConfig(cfg.Identity), filepath.Dir(cfg.File), deps)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
 	l, err := openLedger(ctx, cfg.Ledger)
 	if err != nil {
 		return nil, err
@@ -71,6 +78,7 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 		ingester: ingest.New(l, ids, engine, deps.Logger),
 		set:      set,
 		coord:    co,
+		resolver: resolver,
 	}
 	if co != nil {
 		a.ingester.WithClaimer(co.dedupe)
@@ -89,6 +97,32 @@ func (a *app) Ready(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// identityConfig turns the config's identity section into the identity
+// package's, the lookup starting from its defaults.
+func identityConfig(c config.IdentityConfig) identity.Config {
+	out := identity.Config{Field: c.Field, Table: c.Table}
+	if l := c.Lookup; l != nil {
+		lc := identity.DefaultLookupConfig()
+		lc.URL, lc.Path, lc.Token, lc.Headers = l.URL, l.Path, l.Token, l.Headers
+		if l.AuthScheme != "" {
+			lc.AuthScheme = l.AuthScheme
+		}
+		for _, d := range []struct {
+			dst *time.Duration
+			v   time.Duration
+		}{{&lc.Timeout, l.Timeout}, {&lc.RetryWait, l.RetryWait}, {&lc.CacheTTL, l.CacheTTL}, {&lc.MissTTL, l.MissTTL}} {
+			if d.v != 0 {
+				*d.dst = d.v
+			}
+		}
+		if l.MaxRetries != 0 {
+			lc.MaxRetries = l.MaxRetries
+		}
+		out.Lookup = &lc
+	}
+	return out
 }
 
 func openLedger(ctx context.Context, c config.LedgerConfig) (ledger.Ledger, error) {
@@ -122,6 +156,7 @@ func (a *app) syncJob(j config.Job) (*jobs.Sync, error) {
 	s := &jobs.Sync{
 		Name:          j.Name,
 		IdentityField: a.cfg.Identity.Field,
+		Resolver:      a.resolver,
 		Ledger:        a.ledger,
 		Ingester:      a.ingester,
 		Identities:    a.ids,

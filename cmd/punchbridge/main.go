@@ -12,6 +12,8 @@ import (
 	"sort"
 	"syscall"
 	"time"
+
+	"github.com/gin-gonic/gin"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's
@@ -54,6 +56,8 @@ func commands() map[string]command {
 }
 
 func main() {
+	// gin's mode is process-wide; the binary never wants its debug output.
+	gin.SetMode(gin.ReleaseMode)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	env := &cmdEnv{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv, now: time.Now}
 	code := run(ctx, env, os.Args[1:])

@@ -10,8 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/punchbridge/punchbridge/internal/testenv"
 )
+
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.ReleaseMode)
+	os.Exit(m.Run())
+}
 
 // runCmd runs the binary's command table in-process.
 func runCmd(t *testing.T, getenv map[string]string, args ...string) (code int, stdout, stderr string) {

@@ -142,7 +142,7 @@ func pull(ctx context.Context, env *cmdEnv, a *app, name string, w connectors.Wi
 		if err != nil {
 			return err
 		}
-		if err := s.RefreshIdentities(ctx); err != nil {
+		if _, err := s.RefreshIdentities(ctx); err != nil {
 			return err
 		}
 		break

@@ -80,7 +80,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 		}
 		// Map users before the first run, so that webhook events are not
 		// quarantined until then; a failure here is retried by every run.
-		if err := s.RefreshIdentities(ctx); err != nil {
+		if _, err := s.RefreshIdentities(ctx); err != nil {
 			log.Warn("identity refresh failed at start-up", "job", j.Name, "err", err)
 		}
 		if err := sched.Add(j.Name, j.Spec(), runRecorded(guard, j.Name, syncRun(s))); err != nil {

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	wt "github.com/punchbridge/punchbridge/connectors/wecom/wecomtest"
-	"github.com/punchbridge/punchbridge/jobs"
+	"github.com/punchbridge/punchbridge/identity"
 )
 
 func TestUsersFromExtattr(t *testing.T) {
@@ -23,8 +23,8 @@ func TestUsersFromExtattr(t *testing.T) {
 		if u.UserID != want.UserID || u.Name != want.Name || u.JobNumber != want.JobNumber || len(u.Departments) != len(want.Departments) {
 			t.Errorf("user %d = %+v, want %+v", i, u, want)
 		}
-		if jobs.IdentityValue(u, "job_number") != want.JobNumber || u.Attrs["岗位级别"] != "P5" {
-			t.Errorf("user %s: identity %q, attrs %v", u.UserID, jobs.IdentityValue(u, "job_number"), u.Attrs)
+		if identity.Field("job_number").Of(u) != want.JobNumber || u.Attrs["岗位级别"] != "P5" {
+			t.Errorf("user %s: identity %q, attrs %v", u.UserID, identity.Field("job_number").Of(u), u.Attrs)
 		}
 		if _, ok := u.Attrs["个人主页"]; ok {
 			t.Errorf("user %s: a web attribute became an attr", u.UserID)
