@@ -78,7 +78,7 @@ func (c Component) Decode(v any) error {
 	}
 	d := newDecoder(c.File, c.label(), written)
 	if n.Kind == yaml.MappingNode {
-		n.Content = withoutKeys(n.Content, "name", "type", "delivery")
+		n.Content = withoutKeys(n.Content, "name", "type", "delivery", "privacy")
 	}
 	d.decode(n, v, "")
 	if len(d.errs) == 0 {

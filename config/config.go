@@ -32,6 +32,9 @@ type Config struct {
 	Sinks      []Component `yaml:"sinks"`
 	Jobs       []Job       `yaml:"jobs"`
 
+	// Admin holds the bearer tokens of the admin API and the status page.
+	Admin AdminConfig `yaml:"admin"`
+
 	// RulesNode is the YAML node the rules were decoded from (the value of
 	// rules:, or the root of the rules file) and RulesFileName the file
 	// that holds it, so that a rules error found later (reconcile.Compile)
@@ -56,6 +59,30 @@ type RedisConfig struct {
 // ServerConfig configures `punchbridge serve`.
 type ServerConfig struct {
 	Listen string `yaml:"listen"` // default ":8080"
+}
+
+// AdminConfig lists who may use the admin API and the status page. With no
+// tokens, both refuse every request.
+type AdminConfig struct {
+	Tokens []AdminToken `yaml:"tokens"`
+}
+
+// Admin roles, from least to most allowed.
+const (
+	RoleViewer   = "viewer"   // reads everything
+	RoleOperator = "operator" // also replays the dead-letter queue, runs jobs, re-pulls windows
+	RoleAdmin    = "admin"    // also re-maps identities
+)
+
+// AdminToken is one bearer token of the admin API.
+type AdminToken struct {
+	// Name says whose token it is; the audit log records it.
+	Name string `yaml:"name"`
+	// Token is the secret itself, at least 16 characters: ${NAME} or
+	// token_file: <path>.
+	Token Secret `yaml:"token"`
+	// Role is viewer, operator or admin.
+	Role string `yaml:"role"`
 }
 
 // IdentityConfig says how platform users map to HR employee ids.
@@ -104,6 +131,7 @@ type Component struct {
 	Line     int
 	Node     *yaml.Node
 	Delivery Delivery
+	Privacy  SinkPrivacy
 
 	// meta is what Load knows beyond the node; nil for a hand-built
 	// Component.
@@ -118,6 +146,13 @@ type Delivery struct {
 	Backoff     time.Duration `yaml:"backoff"`      // default 30s
 	MaxBackoff  time.Duration `yaml:"max_backoff"`  // default 1h
 	Workers     int           `yaml:"workers"`      // deliveries at once, default 4
+}
+
+// SinkPrivacy limits what a sink sends out about people.
+type SinkPrivacy struct {
+	// Location is what punch locations leave as: keep (default), drop, or
+	// coarse (rounded to about 100 m, no address or Wi-Fi).
+	Location string `yaml:"location"`
 }
 
 // Job is one scheduled pull → reconcile → push run.

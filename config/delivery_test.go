@@ -67,3 +67,32 @@ func TestPrivacyRetention(t *testing.T) {
 		t.Fatalf("negative retention: %v", err)
 	}
 }
+
+func TestSinkPrivacy(t *testing.T) {
+	base := `rules:
+  timezone: Asia/Shanghai
+  shifts: {standard: {start: "09:00", end: "18:00"}}
+  assign: {default: standard}
+sinks:
+  - name: erp
+    type: hrhttp
+    url: https://erp.example.com/api
+`
+	for _, tc := range []struct{ yaml, want, err string }{
+		{"", "keep", ""},
+		{"    privacy: {location: coarse}\n", "coarse", ""},
+		{"    privacy: {location: drop}\n", "drop", ""},
+		{"    privacy: {location: blur}\n", "", `p.yaml:9: sinks[erp].privacy.location "blur": use keep, drop or coarse`},
+	} {
+		cfg, err := Parse([]byte(base+tc.yaml), "p.yaml", func(string) string { return "" })
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: %v, want %q", tc.yaml, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || cfg.Sinks[0].Privacy.Location != tc.want {
+			t.Errorf("%q: %+v, %v; want %s", tc.yaml, cfg.Sinks[0].Privacy, err, tc.want)
+		}
+	}
+}

@@ -67,6 +67,7 @@ func Parse(data []byte, file string, getenv func(string) string) (*Config, error
 	v.components("connectors", "connector", cfg.Connectors)
 	v.components("sinks", "sink", cfg.Sinks)
 	v.jobs()
+	v.admin()
 	if err := d.errs.err(); err != nil {
 		return nil, err
 	}
@@ -109,6 +110,25 @@ func attachComponents(cfg *Config, root, raw *yaml.Node, d *decoder) {
 	}
 	for i := range cfg.Sinks {
 		decodeDelivery(&cfg.Sinks[i], d)
+		decodeSinkPrivacy(&cfg.Sinks[i], d)
+	}
+}
+
+// decodeSinkPrivacy reads a sink's privacy: block.
+func decodeSinkPrivacy(c *Component, d *decoder) {
+	c.Privacy = SinkPrivacy{Location: "keep"}
+	_, n := lookup(resolve(c.Node), "privacy")
+	if n == nil || isNull(resolve(n)) {
+		return
+	}
+	path := fmt.Sprintf("sinks[%s].privacy", c.Name)
+	d.decode(resolve(n), &c.Privacy, path)
+	switch c.Privacy.Location {
+	case "":
+		c.Privacy.Location = "keep"
+	case "keep", "drop", "coarse":
+	default:
+		d.errorf(resolve(n).Line, "%s.location %q: use keep, drop or coarse (about 100 m)", path, c.Privacy.Location)
 	}
 }
 

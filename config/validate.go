@@ -151,6 +151,58 @@ func (v validator) identity() {
 	}
 }
 
+// minTokenLen is the shortest admin token accepted; a short one can be
+// guessed.
+const minTokenLen = 16
+
+// admin checks the admin tokens: each named uniquely, with a role, and a
+// token long enough and used by no other name (the audit log must be able
+// to tell who acted). Token values are never shown.
+func (v validator) admin() {
+	names := map[string]string{}
+	values := map[string]string{}
+	for i, t := range v.cfg.Admin.Tokens {
+		tp := indexPath("admin.tokens", i)
+		tline, _ := v.at(tp)
+		switch line, shown := v.at(tp + ".name"); {
+		case t.Name == "":
+			v.errorf(tp+".name", tline, "%s.name: missing; add name: <who holds the token>, e.g. payroll-ops", tp)
+		case !validName.MatchString(t.Name):
+			v.errorf(tp+".name", line, "%s.name %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", tp, shown)
+		case names[t.Name] != "":
+			v.errorf(tp+".name", line, "%s.name %q: already used by %s; give each token its own name", tp, shown, names[t.Name])
+		default:
+			names[t.Name] = fmt.Sprintf("%s (line %d)", tp, line)
+		}
+		switch line, shown := v.at(tp + ".role"); t.Role {
+		case RoleViewer, RoleOperator, RoleAdmin:
+		case "":
+			v.errorf(tp+".role", tline, "%s.role: missing; add role: viewer, operator or admin", tp)
+		default:
+			v.errorf(tp+".role", line, "%s.role %q: unknown role; use viewer, operator or admin", tp, shown)
+		}
+		line, _ := v.at(tp + ".token")
+		if line == 0 {
+			line, _ = v.at(tp + ".token_file")
+		}
+		if line == 0 {
+			line = tline
+		}
+		switch tok := t.Token.Reveal(); {
+		case tok == "":
+			if !v.present(tp+".token") && !v.present(tp+".token_file") {
+				v.errorf(tp+".token", line, "%s.token: missing or empty; add token: ${PUNCHBRIDGE_ADMIN_TOKEN} or token_file: <path>", tp)
+			}
+		case len(tok) < minTokenLen:
+			v.errorf(tp+".token", line, "%s.token: shorter than %d characters; use a long random value, e.g. from openssl rand -hex 32 (the value is not shown)", tp, minTokenLen)
+		case values[tok] != "":
+			v.errorf(tp+".token", line, "%s.token: the same value as %s; give each name its own token (the value is not shown)", tp, values[tok])
+		default:
+			values[tok] = tp
+		}
+	}
+}
+
 // validName is what a connector, sink or job may be called: it appears in
 // webhook URLs, metrics and logs.
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)

@@ -64,6 +64,9 @@ type Ingester struct {
 	calendar Calendar
 	log      *slog.Logger
 	claims   Claimer // nil: the ledger's unique key alone de-duplicates
+	// eventSinks carry raw events instead of day records; every mapped
+	// event stored is queued for each of them.
+	eventSinks []string
 
 	mu    sync.Mutex
 	total Counts
@@ -84,6 +87,39 @@ func New(l ledger.Ledger, ids *mapping.Identities, cal Calendar, log *slog.Logge
 func (in *Ingester) WithClaimer(c Claimer) *Ingester {
 	in.claims = c
 	return in
+}
+
+// WithEventSinks names the sinks that carry events: each mapped event the
+// ledger holds is queued for them (ledger.EventOutbox).
+func (in *Ingester) WithEventSinks(sinks ...string) *Ingester {
+	in.eventSinks = sinks
+	return in
+}
+
+// queueEvents queues the mapped events for every event sink. Queueing is
+// idempotent per (sink, id, fingerprint), so it covers every valid event,
+// not only the new ones: a copy that arrives again after a failed queueing
+// is queued then.
+func (in *Ingester) queueEvents(ctx context.Context, events []mapping.Event) error {
+	if len(in.eventSinks) == 0 {
+		return nil
+	}
+	eo, ok := in.ledger.(ledger.EventOutbox)
+	if !ok {
+		return fmt.Errorf("ingest: the ledger cannot queue events for %v", in.eventSinks)
+	}
+	mapped := make([]mapping.Event, 0, len(events))
+	for _, e := range events {
+		if e.EmployeeID != "" {
+			mapped = append(mapped, e)
+		}
+	}
+	for _, sink := range in.eventSinks {
+		if err := eo.EnqueueEvents(ctx, sink, mapped); err != nil {
+			return fmt.Errorf("ingest: queue %d events for %s: %w", len(mapped), sink, err)
+		}
+	}
+	return nil
 }
 
 // Ingest validates and stores events. Events that fail validation are stored
@@ -153,6 +189,9 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 			return nil
 		}
 		res, err := in.ledger.Append(ctx, valid)
+		if err == nil {
+			err = in.queueEvents(ctx, valid)
+		}
 		if err != nil {
 			if rerr := in.claims.Release(context.WithoutCancel(ctx), ours); rerr != nil {
 				err = errors.Join(err, rerr)
@@ -170,6 +209,9 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 	res, err := in.ledger.Append(ctx, valid)
 	if err != nil {
 		return fmt.Errorf("ingest: append %d events: %w", len(valid), err)
+	}
+	if err := in.queueEvents(ctx, valid); err != nil {
+		return err
 	}
 	in.keepRaw(ctx, valid)
 	return in.counted(ctx, res, c)
@@ -226,6 +268,9 @@ func (in *Ingester) Remap(ctx context.Context, platform, tenant, userID string) 
 	events, err := in.ledger.Remap(ctx, platform, tenant, userID, emp)
 	if err != nil {
 		return 0, fmt.Errorf("ingest: remap %s/%s/%s: %w", platform, tenant, userID, err)
+	}
+	if err := in.queueEvents(ctx, events); err != nil {
+		return 0, err
 	}
 	return len(events), in.markDirty(ctx, events)
 }

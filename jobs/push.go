@@ -11,6 +11,7 @@ import (
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/coord"
 	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/mapping"
 )
 
 // PushOptions tunes delivery from the outbox.
@@ -25,6 +26,9 @@ type PushOptions struct {
 	Backoff func(failures int) time.Duration
 	// Batch is how many due entries are read at once (default 200).
 	Batch int
+	// Location is what punch locations leave the sink as: keep, drop or
+	// coarse (mapping.ReduceLocation); only events carry locations.
+	Location string
 }
 
 func (o PushOptions) withDefaults() PushOptions {
@@ -80,6 +84,12 @@ func (s *Sync) push(ctx context.Context, now time.Time, rep *Report) error {
 		}
 		opts = opts.withDefaults()
 		for {
+			if carriesEvents(sink) {
+				if err := s.pushEvents(ctx, sink.(connectors.EventSink), now, opts, rep); err != nil {
+					errs = append(errs, err)
+				}
+				break
+			}
 			due, err := s.Ledger.Due(ctx, sink.Name(), now, opts.Batch)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("sync: list due deliveries of %s: %w", sink.Name(), err))
@@ -205,4 +215,52 @@ func (s *Sync) deliverOne(ctx context.Context, sink connectors.Sink, e ledger.Ou
 	s.logger().Warn("delivery failed", "sink", sink.Name(), "employee_id", rec.EmployeeID,
 		"date", rec.Date, "version", rec.Version, "attempt", e.Attempts+1, "dead", dead, "err", err)
 	return nil
+}
+
+// carriesEvents reports whether a sink takes raw events instead of day
+// records.
+func carriesEvents(sink connectors.Sink) bool {
+	es, ok := sink.(connectors.EventSink)
+	return ok && es.CarriesEvents()
+}
+
+// pushEvents delivers the sink's due event revisions, a batch at a time,
+// with the sink's location policy applied, and records each outcome.
+func (s *Sync) pushEvents(ctx context.Context, sink connectors.EventSink, now time.Time, opts PushOptions, rep *Report) error {
+	eo, ok := s.Ledger.(ledger.EventOutbox)
+	if !ok {
+		return fmt.Errorf("sync: sink %s carries events, but the ledger has no event outbox", sink.Name())
+	}
+	for {
+		due, err := eo.DueEvents(ctx, sink.Name(), now, opts.Batch)
+		if err != nil {
+			return fmt.Errorf("sync: list due events of %s: %w", sink.Name(), err)
+		}
+		if len(due) == 0 {
+			return nil
+		}
+		ds := make([]connectors.EventDelivery, len(due))
+		for i, e := range due {
+			ds[i] = connectors.EventDelivery{Event: mapping.ReduceLocation(e.Event, opts.Location), IdempotencyKey: connectors.EventIdempotencyKey(sink.Name(), e.Event)}
+		}
+		errs := sink.DeliverEvents(ctx, ds)
+		for i, e := range due {
+			if errs[i] == nil {
+				if err := eo.MarkEventDelivered(ctx, e.ID, now); err != nil {
+					return fmt.Errorf("sync: record event delivery %d to %s: %w", e.ID, sink.Name(), err)
+				}
+				rep.EventsPushed++
+				continue
+			}
+			dead := e.Attempts+1 >= opts.MaxAttempts || errors.Is(errs[i], connectors.ErrPermanent)
+			if err := eo.MarkEventFailed(ctx, e.ID, errs[i].Error(), now.Add(opts.Backoff(e.Attempts+1)), dead); err != nil {
+				return fmt.Errorf("sync: record failed event delivery %d to %s: %w", e.ID, sink.Name(), err)
+			}
+			rep.PushFailures++
+			if dead {
+				rep.DeadLettered++
+			}
+			s.logger().Warn("event delivery failed", "sink", sink.Name(), "event_id", e.Event.ID, "attempt", e.Attempts+1, "dead", dead, "err", errs[i])
+		}
+	}
 }

@@ -93,6 +93,9 @@ func (s *Sync) reconcileEmployee(ctx context.Context, emp, from, to string, wm t
 		}
 		rep.DaysChanged++
 		for _, sink := range s.Sinks {
+			if carriesEvents(sink) {
+				continue // it gets the events, not the day
+			}
 			if err := s.Ledger.Enqueue(ctx, sink.Name(), stored); err != nil {
 				return nil, fmt.Errorf("sync: queue day %s %s v%d for %s: %w", emp, rec.Date, stored.Version, sink.Name(), err)
 			}

@@ -63,6 +63,7 @@ type Report struct {
 	DaysReconciled int            `json:"days_reconciled"`
 	DaysChanged    int            `json:"days_changed"`
 	RecordsPushed  int            `json:"records_pushed"`
+	EventsPushed   int            `json:"events_pushed"`
 	PushFailures   int            `json:"push_failures"`
 	DeadLettered   int            `json:"dead_lettered"`
 	APICalls       int            `json:"api_calls"`

@@ -83,6 +83,13 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 	if co != nil {
 		a.ingester.WithClaimer(co.dedupe)
 	}
+	var eventSinks []string
+	for _, k := range set.Sinks {
+		if es, ok := k.(connectors.EventSink); ok && es.CarriesEvents() {
+			eventSinks = append(eventSinks, k.Name())
+		}
+	}
+	a.ingester.WithEventSinks(eventSinks...)
 	return a, nil
 }
 
@@ -189,7 +196,8 @@ func (a *app) sinkPush() map[string]jobs.PushOptions {
 	out := map[string]jobs.PushOptions{}
 	for _, c := range a.cfg.Sinks {
 		d := c.Delivery
-		out[c.Name] = jobs.PushOptions{Workers: d.Workers, MaxAttempts: d.MaxAttempts, Backoff: jobs.ExpBackoff(d.Backoff, d.MaxBackoff)}
+		out[c.Name] = jobs.PushOptions{Workers: d.Workers, MaxAttempts: d.MaxAttempts, Backoff: jobs.ExpBackoff(d.Backoff, d.MaxBackoff),
+			Location: c.Privacy.Location}
 	}
 	return out
 }

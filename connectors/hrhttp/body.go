@@ -17,17 +17,12 @@ import (
 
 // EventDelivery is one event to deliver to a sink that carries events
 // (records: events).
-type EventDelivery struct {
-	Event mapping.Event
-	// IdempotencyKey is EventIdempotencyKey's, passed on like a day
-	// record's.
-	IdempotencyKey string
-}
+type EventDelivery = connectors.EventDelivery
 
 // EventIdempotencyKey builds the key of one revision of an event: a new
 // revision (an approval that changed) is a new delivery.
 func EventIdempotencyKey(sink string, e mapping.Event) string {
-	return sink + ":" + e.ID + ":" + mapping.Fingerprint(e)
+	return connectors.EventIdempotencyKey(sink, e)
 }
 
 // item is one record on its way into a request: its key and its body.

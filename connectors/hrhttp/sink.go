@@ -180,6 +180,12 @@ func (s *Sink) Stats() Stats {
 // Records is what the sink carries: RecordsDays or RecordsEvents.
 func (s *Sink) Records() string { return s.records }
 
+// CarriesEvents reports whether the sink is configured with records:
+// events (connectors.EventSink).
+func (s *Sink) CarriesEvents() bool { return s.records == RecordsEvents }
+
+var _ connectors.EventSink = (*Sink)(nil)
+
 // Mapping is the sink's mapping, or nil when the body is the record
 // itself.
 func (s *Sink) Mapping() *mapping.Mapping { return s.mapping }

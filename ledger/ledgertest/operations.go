@@ -140,4 +140,59 @@ var operationTests = []test{
 			t.Fatal("the fresh payload was purged too")
 		}
 	}},
+	{"event revisions are queued once per sink and delivered or dead-lettered", func(t *testing.T, l ledger.Ledger) {
+		ctx := context.Background()
+		eo, ok := l.(ledger.EventOutbox)
+		if !ok {
+			t.Fatalf("%T does not implement ledger.EventOutbox", l)
+		}
+		p1, p2 := punch(1, "u1", "E1", at(20, 9, 0)), punch(2, "u1", "E1", at(20, 18, 0))
+		if err := eo.EnqueueEvents(ctx, "erp", []mapping.Event{p1, p2, p1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := eo.EnqueueEvents(ctx, "erp", []mapping.Event{p1}); err != nil {
+			t.Fatal(err)
+		}
+		revised := p1
+		pr := *p1.Punch
+		pr.Direction = mapping.DirOut
+		revised.Punch = &pr
+		if err := eo.EnqueueEvents(ctx, "erp", []mapping.Event{revised}); err != nil {
+			t.Fatal(err)
+		}
+		due, err := eo.DueEvents(ctx, "erp", at(21, 0, 0), 0)
+		if err != nil || len(due) != 3 {
+			t.Fatalf("due = %d entries, %v; want p1, p2 and p1's revision", len(due), err)
+		}
+		b1, _ := json.Marshal(p1)
+		b2, _ := json.Marshal(due[0].Event)
+		if string(b1) != string(b2) {
+			t.Fatalf("the queued event changed:\n%s\n%s", b1, b2)
+		}
+		if err := eo.MarkEventDelivered(ctx, due[0].ID, at(21, 1, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := eo.MarkEventFailed(ctx, due[1].ID, "409 overlap", at(21, 2, 0), true); err != nil {
+			t.Fatal(err)
+		}
+		if err := eo.MarkEventFailed(ctx, due[2].ID, "503", at(21, 3, 0), false); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ := eo.DueEvents(ctx, "erp", at(21, 2, 0), 0); len(due) != 0 {
+			t.Fatalf("%d entries due before their next attempt", len(due))
+		}
+		if due, _ := eo.DueEvents(ctx, "erp", at(21, 3, 0), 0); len(due) != 1 || due[0].Attempts != 1 {
+			t.Fatalf("due after the backoff: %+v", due)
+		}
+		dead, err := eo.EventEntries(ctx, "erp", ledger.DeliveryDead, 0)
+		if err != nil || len(dead) != 1 || dead[0].LastError != "409 overlap" {
+			t.Fatalf("dead-letter queue %+v, %v", dead, err)
+		}
+		if other, _ := eo.DueEvents(ctx, "other-sink", at(22, 0, 0), 0); len(other) != 0 {
+			t.Fatal("another sink sees this sink's events")
+		}
+		if err := eo.MarkEventDelivered(ctx, 9999, at(21, 0, 0)); !errors.Is(err, ledger.ErrNotFound) {
+			t.Fatalf("MarkEventDelivered(unknown) = %v, want ErrNotFound", err)
+		}
+	}},
 }

@@ -92,6 +92,14 @@ func TestOperations(t *testing.T) {
 	})
 }
 
+func TestAudit(t *testing.T) {
+	testenv.PostgresURL(t)
+	ledgertest.RunAudit(t, func(t *testing.T) ledger.Ledger {
+		dsn, schema := freshSchema(t)
+		return open(t, dsn, schema)
+	})
+}
+
 func TestOpenRefusesBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name, dsn string

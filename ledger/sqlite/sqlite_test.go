@@ -38,6 +38,12 @@ func TestOperations(t *testing.T) {
 	})
 }
 
+func TestAudit(t *testing.T) {
+	ledgertest.RunAudit(t, func(t *testing.T) ledger.Ledger {
+		return open(t, filepath.Join(t.TempDir(), "ledger.db"))
+	})
+}
+
 func TestOpenRefusesBadPaths(t *testing.T) {
 	for _, path := range []string{"", ":memory:", "file:x.db?mode=memory", filepath.Join(t.TempDir(), "a?b.db")} {
 		if l, err := sqlite.Open(t.Context(), path); err == nil {
