@@ -18,6 +18,7 @@ import (
 	"github.com/punchbridge/punchbridge/coord"
 	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/mapping"
+	"github.com/punchbridge/punchbridge/metrics"
 )
 
 // Calendar tells which days an event can affect. reconcile.Engine
@@ -67,6 +68,7 @@ type Ingester struct {
 	// eventSinks carry raw events instead of day records; every mapped
 	// event stored is queued for each of them.
 	eventSinks []string
+	metrics    *metrics.Metrics // nil records nothing
 
 	mu    sync.Mutex
 	total Counts
@@ -86,6 +88,12 @@ func New(l ledger.Ledger, ids *mapping.Identities, cal Calendar, log *slog.Logge
 // round trip; without Redis the ledger's unique key alone de-duplicates.
 func (in *Ingester) WithClaimer(c Claimer) *Ingester {
 	in.claims = c
+	return in
+}
+
+// WithMetrics counts what ingestion does, per connector.
+func (in *Ingester) WithMetrics(m *metrics.Metrics) *Ingester {
+	in.metrics = m
 	return in
 }
 
@@ -154,6 +162,9 @@ func (in *Ingester) Ingest(ctx context.Context, events []mapping.Event) (Counts,
 	in.mu.Lock()
 	in.total.Add(c)
 	in.mu.Unlock()
+	if len(events) > 0 {
+		in.metrics.IngestCounts(events[0].Connector, metrics.Counts(c))
+	}
 	return c, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/metrics"
 )
 
 // Lock is a held distributed lock.
@@ -42,7 +43,8 @@ type Guard struct {
 	Owner   string // this replica's name, recorded with its runs
 	Now     func() time.Time
 	Log     *slog.Logger
-	LockTTL time.Duration // lock lease, renewed while running (default 2m)
+	LockTTL time.Duration    // lock lease, renewed while running (default 2m)
+	Metrics *metrics.Metrics // counts runs; nil records nothing
 }
 
 // ErrSkipped reports a tick that another replica ran or is running.
@@ -67,6 +69,7 @@ func (g Guard) Run(ctx context.Context, name, trigger string, tick time.Time, jo
 			return fmt.Errorf("jobs: lock %s tick %s: %w", name, tick.Format(time.RFC3339), err)
 		}
 		if !ok {
+			g.Metrics.JobRun(name, "skipped", 0)
 			return ErrSkipped
 		}
 		stop := lock.KeepAlive(ctx, ttl/3)
@@ -83,6 +86,7 @@ func (g Guard) Run(ctx context.Context, name, trigger string, tick time.Time, jo
 			return err
 		}
 		if done {
+			g.Metrics.JobRun(name, "skipped", 0)
 			return ErrSkipped
 		}
 	}
@@ -94,7 +98,8 @@ func (g Guard) record(ctx context.Context, name, trigger string, tick time.Time,
 		_, err := job(ctx, g.Now())
 		return err
 	}
-	id, err := g.Runs.StartRun(ctx, ledger.JobRun{Job: name, Tick: tick, Trigger: trigger, Owner: g.Owner, Started: g.Now()})
+	started := g.Now()
+	id, err := g.Runs.StartRun(ctx, ledger.JobRun{Job: name, Tick: tick, Trigger: trigger, Owner: g.Owner, Started: started})
 	if err != nil {
 		return err
 	}
@@ -107,6 +112,7 @@ func (g Guard) record(ctx context.Context, name, trigger string, tick time.Time,
 	if runErr != nil {
 		outcome, errText = ledger.RunFailed, runErr.Error()
 	}
+	g.Metrics.JobRun(name, string(outcome), g.Now().Sub(started))
 	if err := g.Runs.FinishRun(context.WithoutCancel(ctx), id, g.Now(), outcome, errText, counts); err != nil {
 		return errors.Join(runErr, err)
 	}

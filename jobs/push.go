@@ -12,6 +12,7 @@ import (
 	"github.com/punchbridge/punchbridge/coord"
 	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/mapping"
+	"github.com/punchbridge/punchbridge/metrics"
 )
 
 // PushOptions tunes delivery from the outbox.
@@ -197,6 +198,7 @@ func (s *Sync) deliverOne(ctx context.Context, sink connectors.Sink, e ledger.Ou
 		mu.Lock()
 		rep.RecordsPushed++
 		mu.Unlock()
+		s.Metrics.PushAttempt(sink.Name(), metrics.PushDelivered)
 		return nil
 	}
 	if s.Claims != nil {
@@ -212,9 +214,17 @@ func (s *Sync) deliverOne(ctx context.Context, sink connectors.Sink, e ledger.Ou
 		rep.DeadLettered++
 	}
 	mu.Unlock()
+	s.Metrics.PushAttempt(sink.Name(), pushOutcome(dead))
 	s.logger().Warn("delivery failed", "sink", sink.Name(), "employee_id", rec.EmployeeID,
 		"date", rec.Date, "version", rec.Version, "attempt", e.Attempts+1, "dead", dead, "err", err)
 	return nil
+}
+
+func pushOutcome(dead bool) metrics.PushOutcome {
+	if dead {
+		return metrics.PushDeadLettered
+	}
+	return metrics.PushFailed
 }
 
 // carriesEvents reports whether a sink takes raw events instead of day
@@ -250,6 +260,7 @@ func (s *Sync) pushEvents(ctx context.Context, sink connectors.EventSink, now ti
 					return fmt.Errorf("sync: record event delivery %d to %s: %w", e.ID, sink.Name(), err)
 				}
 				rep.EventsPushed++
+				s.Metrics.PushAttempt(sink.Name(), metrics.PushDelivered)
 				continue
 			}
 			dead := e.Attempts+1 >= opts.MaxAttempts || errors.Is(errs[i], connectors.ErrPermanent)
@@ -260,6 +271,7 @@ func (s *Sync) pushEvents(ctx context.Context, sink connectors.EventSink, now ti
 			if dead {
 				rep.DeadLettered++
 			}
+			s.Metrics.PushAttempt(sink.Name(), pushOutcome(dead))
 			s.logger().Warn("event delivery failed", "sink", sink.Name(), "event_id", e.Event.ID, "attempt", e.Attempts+1, "dead", dead, "err", errs[i])
 		}
 	}

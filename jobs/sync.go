@@ -12,6 +12,7 @@ import (
 	"github.com/punchbridge/punchbridge/ingest"
 	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/mapping"
+	"github.com/punchbridge/punchbridge/metrics"
 )
 
 // Engine computes day records; reconcile.Engine implements it.
@@ -44,6 +45,8 @@ type Sync struct {
 	// Push tunes delivery; SinkPush overrides it per sink name.
 	Push     PushOptions
 	SinkPush map[string]PushOptions
+	// Metrics counts pulls and pushes; nil records nothing.
+	Metrics *metrics.Metrics
 	// Claims, when replicas share the outbox, keeps two of them from
 	// sending one delivery at once; nil in a single process.
 	Claims DeliveryClaims
@@ -143,12 +146,12 @@ func (s *Sync) pull(ctx context.Context, src connectors.Source, now time.Time, r
 	rep.Rejected += counts.Rejected
 	rep.Quarantined += counts.Quarantined
 	if err != nil {
-		return fmt.Errorf("sync: pull %s from %s to %s: %w", src.Name(), from.Format(time.RFC3339), now.Format(time.RFC3339), err)
+		err = fmt.Errorf("sync: pull %s from %s to %s: %w", src.Name(), from.Format(time.RFC3339), now.Format(time.RFC3339), err)
+	} else if cerr := s.Ledger.SetCheckpoint(ctx, src.Name(), now); cerr != nil {
+		err = fmt.Errorf("sync: save checkpoint of %s: %w", src.Name(), cerr)
 	}
-	if err := s.Ledger.SetCheckpoint(ctx, src.Name(), now); err != nil {
-		return fmt.Errorf("sync: save checkpoint of %s: %w", src.Name(), err)
-	}
-	return nil
+	s.Metrics.Pull(src.Name(), now, stats.Events, err)
+	return err
 }
 
 // watermarks holds how far each source is known to be complete.

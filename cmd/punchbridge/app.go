@@ -18,6 +18,7 @@ import (
 	"github.com/punchbridge/punchbridge/ledger/postgres"
 	"github.com/punchbridge/punchbridge/ledger/sqlite"
 	"github.com/punchbridge/punchbridge/mapping"
+	"github.com/punchbridge/punchbridge/metrics"
 	"github.com/punchbridge/punchbridge/reconcile"
 )
 
@@ -34,6 +35,7 @@ type app struct {
 	set      *connectors.Set
 	coord    *coordination // nil without Redis
 	resolver identity.Resolver
+	metrics  *metrics.Metrics
 }
 
 // openApp builds everything cfg describes. The caller closes the app.
@@ -90,6 +92,8 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 		}
 	}
 	a.ingester.WithEventSinks(eventSinks...)
+	a.metrics = a.newMetrics(deps.Logger)
+	a.ingester.WithMetrics(a.metrics)
 	return a, nil
 }
 
@@ -185,6 +189,7 @@ func (a *app) syncJob(j config.Job) (*jobs.Sync, error) {
 	}
 	s.Sinks = pick(a.set.Sinks, j.Sinks)
 	s.SinkPush = a.sinkPush()
+	s.Metrics = a.metrics
 	if a.coord != nil {
 		s.Claims = a.coord.deliveries
 	}
@@ -234,7 +239,7 @@ func loadApp(ctx context.Context, env *cmdEnv, path string) (*app, error) {
 
 // guard is the job guard of this process: runs recorded in the ledger.
 func (a *app) guard() jobs.Guard {
-	g := jobs.Guard{Now: a.now, Log: a.log, Owner: hostname()}
+	g := jobs.Guard{Now: a.now, Log: a.log, Owner: hostname(), Metrics: a.metrics}
 	if rl, ok := a.ledger.(ledger.RunLog); ok {
 		g.Runs = rl
 	}
@@ -284,7 +289,7 @@ func (a *app) purgeRaw(ctx context.Context, now time.Time) (any, error) {
 // pushJob is a job that only delivers: every sink of the config, or the one
 // named.
 func (a *app) pushJob(sink string) (*jobs.Sync, error) {
-	s := &jobs.Sync{Name: "push", Ledger: a.ledger, Ingester: a.ingester, Identities: a.ids, Engine: a.engine, Log: a.log, SinkPush: a.sinkPush()}
+	s := &jobs.Sync{Name: "push", Ledger: a.ledger, Ingester: a.ingester, Identities: a.ids, Engine: a.engine, Log: a.log, SinkPush: a.sinkPush(), Metrics: a.metrics}
 	if a.coord != nil {
 		s.Claims = a.coord.deliveries
 	}

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,10 +20,13 @@ import (
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
 	"github.com/punchbridge/punchbridge/connectors/hrhttp/hrtest"
+	"github.com/punchbridge/punchbridge/jobs"
 	"github.com/punchbridge/punchbridge/mapping"
+	"github.com/punchbridge/punchbridge/server"
 )
 
 const demoUsage = `usage: punchbridge demo [--json] [--data DIR] [--redis URL] [--employees N] [--days N]
+                      [--serve] [--listen ADDR]
 
 Runs the whole pipeline — pull, normalize, store, reconcile, push — against
 a built-in fake DingTalk and a fake HR system on loopback, on the embedded
@@ -28,6 +34,11 @@ ledger. The fake company has on-time, late, early-leaving and missing
 punches, some punches delivered twice and one user with no employee
 mapping. The demo runs as of the Saturday 02:00 (Asia/Shanghai) after its
 last work day, Friday 2026-11-20, so its numbers are the same every time.
+
+With --serve it then keeps serving the status page and the admin API on
+--listen (default 127.0.0.1:8080) until interrupted, and prints the URL and
+an admin token to log in with: the page shows the demo company, and a click
+on a day explains it.
 
 With --data DIR the ledger persists: run it twice and the second run pulls
 the same punches, stores none of them again and pushes nothing new. With
@@ -84,6 +95,8 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) int {
 	employees := fs.Int("employees", 200, "employees in the generated company")
 	days := fs.Int("days", 5, "work days (Monday to Friday) of punches, ending on "+demoLastWorkDay)
 	redisURL := fs.String("redis", "", "coordinate through this Redis (redis://host:port/db), as replicas do")
+	serveAfter := fs.Bool("serve", false, "after the run, serve the status page and admin API until interrupted")
+	listen := fs.String("listen", "127.0.0.1:8080", "with --serve, the address to serve on")
 	verbose := fs.Bool("v", false, "log the pipeline's progress to stderr")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -96,20 +109,36 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) int {
 	if *verbose {
 		log = slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	sum, err := demo(ctx, demoOptions{dataDir: *dataDir, redisURL: *redisURL, employees: *employees, workDays: *days}, log)
+	report := func(sum *demoSummary) error {
+		if *asJSON {
+			enc := json.NewEncoder(env.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(sum)
+		}
+		printDemo(env.stdout, sum)
+		return nil
+	}
+	o := demoOptions{dataDir: *dataDir, redisURL: *redisURL, employees: *employees, workDays: *days}
+	if *serveAfter {
+		o.listen = *listen
+		o.serving = func(sum *demoSummary, url, token string) error {
+			if err := report(sum); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "\n  status page  %s\n  log in with  %s\n  (Ctrl-C to stop)\n", url, token)
+			return nil
+		}
+	}
+	sum, err := demo(ctx, o, log)
 	if err != nil {
 		fmt.Fprintln(env.stderr, "demo:", err)
 		return exitFailure
 	}
-	if *asJSON {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+	if !*serveAfter {
+		if err := report(sum); err != nil {
 			fmt.Fprintln(env.stderr, "demo:", err)
 			return exitFailure
 		}
-	} else {
-		printDemo(env.stdout, sum)
 	}
 	if sum.checkFailed {
 		return exitFailure
@@ -137,6 +166,10 @@ func demoCalendar(workDays int) (from time.Time, calendarDays int, asOf time.Tim
 type demoOptions struct {
 	dataDir, redisURL   string
 	employees, workDays int
+	// listen, when set, serves the status page after the run, calling
+	// serving with the page's URL and an admin token, until ctx ends.
+	listen  string
+	serving func(sum *demoSummary, url, token string) error
 }
 
 func demo(ctx context.Context, o demoOptions, log *slog.Logger) (*demoSummary, error) {
@@ -172,10 +205,14 @@ func demo(ctx context.Context, o demoOptions, log *slog.Logger) (*demoSummary, e
 		// demo's fresh ledger look like a duplicate.
 		cfgText += fmt.Sprintf("redis:\n  url: ${DEMO_REDIS_URL}\n  prefix: \"pbdemo:%d:\"\n", time.Now().UnixNano())
 	}
+	adminToken := "demo-" + rand.Text()
+	if o.listen != "" {
+		cfgText += "admin:\n  tokens:\n    - name: demo-admin\n      token: ${DEMO_ADMIN_TOKEN}\n      role: admin\n"
+	}
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		return nil, err
 	}
-	secrets := map[string]string{"DEMO_DINGTALK_APP_SECRET": dt.AppSecret(), "DEMO_HR_TOKEN": "demo-hr-token", "DEMO_REDIS_URL": o.redisURL}
+	secrets := map[string]string{"DEMO_DINGTALK_APP_SECRET": dt.AppSecret(), "DEMO_HR_TOKEN": "demo-hr-token", "DEMO_REDIS_URL": o.redisURL, "DEMO_ADMIN_TOKEN": adminToken}
 	cfg, err := config.Load(cfgPath, func(k string) string { return secrets[k] })
 	if err != nil {
 		return nil, fmt.Errorf("demo config: %w", err)
@@ -193,7 +230,15 @@ func demo(ctx context.Context, o demoOptions, log *slog.Logger) (*demoSummary, e
 	if err != nil {
 		return nil, err
 	}
-	rep, err := job.Run(ctx, asOf)
+	// Through the guard, so that the run is in the run log the status page
+	// counts from.
+	guard := a.guard()
+	var rep jobs.Report
+	err = guard.Run(ctx, job.Name, jobs.TriggerManual, asOf, func(ctx context.Context, now time.Time) (any, error) {
+		r, err := job.Run(ctx, now)
+		rep = r
+		return r, err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +266,33 @@ func demo(ctx context.Context, o demoOptions, log *slog.Logger) (*demoSummary, e
 		return nil, err
 	}
 	sum.ElapsedMS = time.Since(start).Milliseconds()
+	if o.listen != "" {
+		return sum, serveDemo(ctx, a, job, guard, o, sum, adminToken, log)
+	}
 	return sum, nil
+}
+
+// serveDemo serves the demo's status page and admin API until ctx ends.
+func serveDemo(ctx context.Context, a *app, job *jobs.Sync, guard jobs.Guard, o demoOptions, sum *demoSummary, token string, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.listen, err)
+	}
+	srv := &http.Server{Handler: server.New(a.serverOptions(map[string]*jobs.Sync{job.Name: job}, guard, log)), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if err := o.serving(sum, "http://"+ln.Addr().String()+"/", token); err != nil {
+		srv.Close()
+		return err
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
 }
 
 // checkDemo compares what the fake HR system applied with what it should

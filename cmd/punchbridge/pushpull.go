@@ -129,47 +129,57 @@ func runPull(ctx context.Context, env *cmdEnv, args []string) int {
 }
 
 func pull(ctx context.Context, env *cmdEnv, a *app, name string, w connectors.Window) error {
-	c, ok := a.set.Connector(name)
-	if !ok {
-		return fmt.Errorf("no connector named %q in %s", name, a.cfg.File)
-	}
-	src, ok := c.(connectors.Source)
-	if !ok {
-		return fmt.Errorf("connector %s cannot be pulled", name)
-	}
-	for _, j := range a.cfg.Jobs {
-		s, err := a.syncJob(j)
-		if err != nil {
-			return err
-		}
-		if _, err := s.RefreshIdentities(ctx); err != nil {
-			return err
-		}
-		break
-	}
-	var counts ingest.Counts
 	bar := newProgress(env.stderr, "pull "+name, env.now)
 	defer bar.Done()
-	ctx = connectors.WithProgress(ctx, bar.Update)
-	stats, err := src.Pull(ctx, w, func(ctx context.Context, events []mapping.Event) error {
-		c, err := a.ingester.Ingest(ctx, events)
-		counts.Add(c)
-		return err
-	})
-	out := struct {
-		Connector string         `json:"connector"`
-		From      time.Time      `json:"from"`
-		To        time.Time      `json:"to"`
-		Pulled    int            `json:"events_pulled"`
-		Counts    ingest.Counts  `json:"ingest"`
-		APICalls  map[string]int `json:"api_calls"`
-	}{name, w.From, w.To, stats.Events, counts, stats.APICalls}
+	out, err := a.pullWindow(connectors.WithProgress(ctx, bar.Update), name, w)
 	enc := json.NewEncoder(env.stdout)
 	enc.SetIndent("", "  ")
 	if eerr := enc.Encode(out); eerr != nil && err == nil {
 		err = eerr
 	}
 	return err
+}
+
+// pullSummary is what a one-shot pull did.
+type pullSummary struct {
+	Connector string         `json:"connector"`
+	From      time.Time      `json:"from"`
+	To        time.Time      `json:"to"`
+	Pulled    int            `json:"events_pulled"`
+	Counts    ingest.Counts  `json:"ingest"`
+	APICalls  map[string]int `json:"api_calls"`
+}
+
+// pullWindow pulls a connector's events for w into the ledger, after
+// mapping identities, without moving its checkpoint (a backfill).
+func (a *app) pullWindow(ctx context.Context, name string, w connectors.Window) (pullSummary, error) {
+	out := pullSummary{Connector: name, From: w.From, To: w.To}
+	c, ok := a.set.Connector(name)
+	if !ok {
+		return out, fmt.Errorf("no connector named %q in %s", name, a.cfg.File)
+	}
+	src, ok := c.(connectors.Source)
+	if !ok {
+		return out, fmt.Errorf("connector %s cannot be pulled", name)
+	}
+	for _, j := range a.cfg.Jobs {
+		s, err := a.syncJob(j)
+		if err != nil {
+			return out, err
+		}
+		if _, err := s.RefreshIdentities(ctx); err != nil {
+			return out, err
+		}
+		break
+	}
+	stats, err := src.Pull(ctx, w, func(ctx context.Context, events []mapping.Event) error {
+		c, err := a.ingester.Ingest(ctx, events)
+		out.Counts.Add(c)
+		return err
+	})
+	out.Pulled, out.APICalls = stats.Events, stats.APICalls
+	a.metrics.Pull(name, a.now(), stats.Events, err)
+	return out, err
 }
 
 // parseDay reads a YYYY-MM-DD date in loc (its start, or with end the start

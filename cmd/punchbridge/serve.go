@@ -73,6 +73,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 	sched := jobs.NewScheduler(log, time.Now, a.engine.Location())
 	guard := a.guard()
 	var catchUp []func(context.Context)
+	syncs := map[string]*jobs.Sync{}
 	for _, j := range cfg.Jobs {
 		s, err := a.syncJob(j)
 		if err != nil {
@@ -83,6 +84,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 		if _, err := s.RefreshIdentities(ctx); err != nil {
 			log.Warn("identity refresh failed at start-up", "job", j.Name, "err", err)
 		}
+		syncs[j.Name] = s
 		if err := sched.Add(j.Name, j.Spec(), runRecorded(guard, j.Name, syncRun(s))); err != nil {
 			return err
 		}
@@ -94,14 +96,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 		return err
 	}
 
-	var receivers []connectors.Receiver
 	var wg sync.WaitGroup
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer func() { stopWork(); wg.Wait() }()
 	for _, c := range a.set.Connectors {
-		if r, ok := c.(connectors.Receiver); ok {
-			receivers = append(receivers, r)
-		}
 		if w, ok := c.(connectors.Worker); ok {
 			wg.Add(1)
 			go func() {
@@ -113,7 +111,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 		}
 	}
 	srv := &http.Server{
-		Handler:           server.New(server.Options{Receivers: receivers, Ingest: a.ingester.Emit, Ready: a.Ready, Log: log}),
+		Handler:           server.New(a.serverOptions(syncs, guard, log)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	sched.Start(ctx)
