@@ -3,8 +3,11 @@ package dingtalk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	dt "github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
 	"github.com/punchbridge/punchbridge/mapping"
@@ -32,6 +35,28 @@ func at(day int, hhmm string) time.Time {
 	return monday.AddDate(0, 0, day).Add(time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute)
 }
 
+// formsOf compiles the inbound mapping of a connector configured with
+// cfg, approvalsConfig's process codes and the inline inbound: override
+// src ("" for none).
+func formsOf(t *testing.T, cfg Config, src string) *formReader {
+	t.Helper()
+	approvalsConfig(&cfg)
+	if src != "" {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Inbound.UnmarshalYAML(doc.Content[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in, err := compileInbound("dingtalk-test", cfg, "punchbridge.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &formReader{in: in}
+}
+
 func TestFormExtraction(t *testing.T) {
 	custom := []dt.FormValue{
 		{ID: "TextField-1", Name: "假别", Value: "病假"},
@@ -39,51 +64,89 @@ func TestFormExtraction(t *testing.T) {
 		{ID: "DDDateField-B", Name: "请假结束", Value: "2026-03-04 17:30"},
 		{ID: "NumberField-C", Name: "小时数", Value: "4"},
 	}
+	// The components of the custom form, named in an inbound: override
+	// (the old form: setting's job).
+	customFields := `
+fields:
+  leave_type: formComponentValues.#(name=="假别").value
+  start:
+    from: formComponentValues.#(name=="请假开始").value
+    transforms:
+      - format: {from: "2006-01-02 15:04", layout: RFC3339, zone: Asia/Shanghai}
+  end:
+    from: formComponentValues.#(id=="DDDateField-B").value
+    transforms:
+      - format: {from: "2006-01-02 15:04", layout: RFC3339, zone: Asia/Shanghai}
+  duration_minutes:
+    from: formComponentValues.#(name=="小时数").value
+    transforms:
+      - unit: {from: hours, to: minutes, round: half_up}
+`
+	startEndOnly := `
+fields:
+  start:
+    from: formComponentValues.#(name=="请假开始").value
+    transforms: [{format: {from: "2006-01-02 15:04", layout: RFC3339, zone: Asia/Shanghai}}]
+  end:
+    from: formComponentValues.#(id=="DDDateField-B").value
+    transforms: [{format: {from: "2006-01-02 15:04", layout: RFC3339, zone: Asia/Shanghai}}]
+`
+	// The overtime suite's duration says its unit in extValue; the
+	// built-in mapping reads only a duration in hours.
+	suite := dt.SuiteForm(at(1, "18:30"), at(1, "21:00"), 2.5)
+	suite[2].ExtValue = `{"durationInHour":2.5,"unit":"hour"}`
 	for _, tc := range []struct {
 		name       string
 		form       []dt.FormValue
+		code       string
 		cfg        Config
+		override   string
 		start, end time.Time
 		minutes    int
 		leaveType  string
 	}{
-		{"leave component, hours", dt.LeaveForm(at(1, "09:00"), at(1, "18:00"), 8, "hour", "年假"), Config{},
+		{"leave component, hours", dt.LeaveForm(at(1, "09:00"), at(1, "18:00"), 8, "hour", "年假"), dt.ProcLeave, Config{}, "",
 			at(1, "09:00"), at(1, "18:00"), 480, "ANNUAL"},
-		{"leave component, days", dt.LeaveForm(at(2, "00:00"), at(3, "00:00"), 2, "day", "病假"), Config{},
+		{"leave component, days", dt.LeaveForm(at(2, "00:00"), at(3, "00:00"), 2, "day", "病假"), dt.ProcLeave, Config{}, "",
 			at(2, "00:00"), at(4, "00:00"), 0, "SICK"},
-		{"leave component, half days", dt.LeaveForm(at(2, "13:00"), at(3, "09:00"), 1, "halfDay", "事假"), Config{},
+		{"leave component, half days", dt.LeaveForm(at(2, "13:00"), at(3, "09:00"), 1, "halfDay", "事假"), dt.ProcLeave, Config{}, "",
 			at(2, "12:00"), at(3, "12:00"), 0, "PERSONAL"},
-		{"configured leave type mapping", dt.LeaveForm(at(1, "09:00"), at(1, "12:00"), 3, "hour", "年假"),
-			Config{LeaveTypes: map[string]string{"年假": "AL"}}, at(1, "09:00"), at(1, "12:00"), 180, "AL"},
-		{"unknown leave name kept", dt.LeaveForm(at(1, "09:00"), at(1, "12:00"), 3, "hour", "探亲假"), Config{},
+		{"configured leave type mapping", dt.LeaveForm(at(1, "09:00"), at(1, "12:00"), 3, "hour", "年假"), dt.ProcLeave,
+			Config{LeaveTypes: map[string]string{"年假": "AL"}}, "", at(1, "09:00"), at(1, "12:00"), 180, "AL"},
+		{"unknown leave name kept", dt.LeaveForm(at(1, "09:00"), at(1, "12:00"), 3, "hour", "探亲假"), dt.ProcLeave, Config{}, "",
 			at(1, "09:00"), at(1, "12:00"), 180, "探亲假"},
-		{"overtime suite", dt.SuiteForm(at(1, "18:30"), at(1, "21:00"), 2.5), Config{},
+		{"leave component, process code not given", dt.LeaveForm(at(1, "09:00"), at(1, "12:00"), 3, "hour", "年假"), "", Config{}, "",
+			at(1, "09:00"), at(1, "12:00"), 180, "ANNUAL"},
+		{"overtime suite", suite, dt.ProcOvertime, Config{}, "",
 			at(1, "18:30"), at(1, "21:00"), 150, ""},
-		{"configured components", custom,
-			Config{Form: FormFields{LeaveType: "假别", Start: "请假开始", End: "DDDateField-B", Duration: "小时数"}},
+		{"custom components through inbound:", custom, dt.ProcLeave, Config{}, customFields,
 			at(2, "13:30"), at(2, "17:30"), 240, "SICK"},
-		{"gjson paths", custom,
-			Config{Form: FormFields{Start: `path:formComponentValues.#(name=="请假开始").value`, End: `path:formComponentValues.#(id=="DDDateField-B").value`}},
+		{"only start and end overridden", custom, dt.ProcLeave, Config{}, startEndOnly,
 			at(2, "13:30"), at(2, "17:30"), 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFormReader(tc.cfg)
-			a := f.approval(rawInst(t, tc.form))
-			if !a.start.Equal(tc.start) || !a.end.Equal(tc.end) {
-				t.Errorf("range = %s – %s, want %s – %s", a.start, a.end, tc.start, tc.end)
+			a, err := formsOf(t, tc.cfg, tc.override).read(tc.code, rawInst(t, tc.form))
+			if err != nil {
+				t.Fatal(err)
 			}
-			if a.minutes != tc.minutes {
-				t.Errorf("minutes = %d, want %d", a.minutes, tc.minutes)
+			if a.Kind != mapping.KindApproval || (tc.leaveType != "" && a.Type != mapping.ApprovalLeave) {
+				t.Errorf("kind %s type %s, want an approval", a.Kind, a.Type)
 			}
-			if tc.leaveType != "" && a.leaveType != tc.leaveType {
-				t.Errorf("leave type = %q, want %q", a.leaveType, tc.leaveType)
+			if !a.Start.Equal(tc.start) || !a.End.Equal(tc.end) {
+				t.Errorf("range = %s – %s, want %s – %s", a.Start, a.End, tc.start, tc.end)
+			}
+			if a.DurationMinutes != tc.minutes {
+				t.Errorf("minutes = %d, want %d", a.DurationMinutes, tc.minutes)
+			}
+			if a.LeaveType != tc.leaveType {
+				t.Errorf("leave type = %q, want %q", a.LeaveType, tc.leaveType)
 			}
 		})
 	}
 }
 
 func TestMakeupExtraction(t *testing.T) {
-	f := newFormReader(Config{})
+	f := formsOf(t, Config{}, "")
 	for _, tc := range []struct {
 		checkType string
 		when      time.Time
@@ -92,15 +155,22 @@ func TestMakeupExtraction(t *testing.T) {
 		{"OnDuty", at(3, "09:00"), mapping.DirIn},
 		{"OffDuty", at(3, "18:00").Add(17 * time.Second), mapping.DirOut},
 	} {
-		m := f.makeup(rawInst(t, dt.MakeupForm(tc.when, tc.checkType, "忘记打卡")))
-		if !m.at.Equal(tc.when) || m.direction != tc.dir || m.reason != "忘记打卡" {
-			t.Errorf("%s: makeup = %+v, want %s %s", tc.checkType, m, tc.when, tc.dir)
+		for _, code := range []string{dt.ProcMakeup, ""} {
+			m, err := f.read(code, rawInst(t, dt.MakeupForm(tc.when, tc.checkType, "忘记打卡")))
+			if err != nil || m.Kind != mapping.KindMakeup || !m.Time.Equal(tc.when) || m.Direction != tc.dir || m.Reason != "忘记打卡" {
+				t.Errorf("%s (code %q): makeup = %+v, %v; want %s %s", tc.checkType, code, m, err, tc.when, tc.dir)
+			}
 		}
 	}
 	// Without extValue the minute-precision value is used, direction unknown.
-	m := f.makeup(rawInst(t, []dt.FormValue{{Name: "补卡时间", Value: "2026-03-05 09:00"}}))
-	if !m.at.Equal(at(3, "09:00")) || m.direction != mapping.DirUnknown {
-		t.Errorf("makeup without extValue = %+v", m)
+	m, err := f.read(dt.ProcMakeup, rawInst(t, []dt.FormValue{{Name: "补卡时间", Value: "2026-03-05 09:00"}}))
+	if err != nil || !m.Time.Equal(at(3, "09:00")) || m.Direction != mapping.DirUnknown {
+		t.Errorf("makeup without extValue = %+v, %v", m, err)
+	}
+	// A form that is neither leave nor make-up, of a process not listed,
+	// is not attendance.
+	if _, err := f.read("", rawInst(t, []dt.FormValue{{Name: "采购事由", Value: "笔记本电脑"}})); !errors.Is(err, mapping.ErrSkip) {
+		t.Errorf("a purchase form: %v, want ErrSkip", err)
 	}
 }
 
@@ -131,6 +201,26 @@ func TestInstanceStatus(t *testing.T) {
 	}
 	if _, _, ok := instanceStatus(instance{Status: "COMPLETED"}); ok {
 		t.Error("a completed instance with no result was mapped")
+	}
+	// The inbound mapping's status decides when it gives a valid one; an
+	// approved revoke request still revokes.
+	for _, tc := range []struct {
+		name   string
+		in     instance
+		mapped mapping.Status
+		want   mapping.Status
+		ok     bool
+	}{
+		{"mapped where the connector cannot tell", instance{Status: "COMPLETED"}, mapping.StatusApproved, mapping.StatusApproved, true},
+		{"mapped over the connector", instance{Status: "RUNNING"}, mapping.StatusRejected, mapping.StatusRejected, true},
+		{"an approved revoke request beats the mapping", instance{Status: "COMPLETED", Result: "agree", attached: []instance{agreeRevoke}}, mapping.StatusApproved, mapping.StatusRevoked, true},
+		{"an invalid mapped status is ignored", instance{Status: "RUNNING"}, "done", mapping.StatusPending, true},
+		{"neither knows", instance{Status: "SUSPENDED"}, "", "", false},
+	} {
+		tc.in.CreateTime, tc.in.FinishTime = flexString(created), flexString(finished)
+		if st, _, ok := approvalStatus(tc.in, tc.mapped); st != tc.want || ok != tc.ok {
+			t.Errorf("%s: status %q (ok %v), want %q (ok %v)", tc.name, st, ok, tc.want, tc.ok)
+		}
 	}
 	if got := instanceTime("2022-08-31T11:52Z"); !got.Equal(time.Date(2022, 8, 31, 11, 52, 0, 0, time.UTC)) {
 		t.Errorf("instanceTime = %s", got)

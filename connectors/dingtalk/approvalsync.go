@@ -2,6 +2,7 @@ package dingtalk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -39,6 +40,15 @@ func ApprovalID(corpID string, kind mapping.Kind, instanceID string) string {
 // MODIFY) replaces it: the modified instance is its own approval, so this
 // one is revoked too. ok is false for a state the docs do not list.
 func instanceStatus(inst instance) (st mapping.Status, at time.Time, ok bool) {
+	return approvalStatus(inst, "")
+}
+
+// approvalStatus is instanceStatus with the status the inbound mapping
+// read (mapped, "" for none) in charge: a valid one decides, at creation
+// for pending and at the finish otherwise. An approved revoke or modify
+// request still revokes, since the mapping reads the instance's own
+// payload only and cannot see the attached instance's result.
+func approvalStatus(inst instance, mapped mapping.Status) (st mapping.Status, at time.Time, ok bool) {
 	for _, a := range inst.attached {
 		action := strings.ToUpper(string(a.BizAction))
 		if (action == actionRevoke || action == actionModify) && decided(a) == resultAgree {
@@ -48,6 +58,12 @@ func instanceStatus(inst instance) (st mapping.Status, at time.Time, ok bool) {
 	created, finished := instanceTime(string(inst.CreateTime)), instanceTime(string(inst.FinishTime))
 	if finished.IsZero() {
 		finished = created
+	}
+	switch mapped {
+	case mapping.StatusPending:
+		return mapped, created, true
+	case mapping.StatusApproved, mapping.StatusRejected, mapping.StatusRevoked:
+		return mapped, finished, true
 	}
 	switch strings.ToUpper(string(inst.Status)) {
 	case instRunning, instNew:
@@ -86,17 +102,35 @@ func decided(inst instance) string {
 	return ""
 }
 
-// instanceEvent maps an instance of a process of type typ (leave,
-// overtime, trip, out or makeup) to its event. ok is false for an
-// instance in an unknown state, which is logged and skipped.
-func (c *Connector) instanceEvent(inst instance, typ string, via mapping.Via, received time.Time) (mapping.Event, bool) {
-	st, at, ok := instanceStatus(inst)
+// instanceEvent maps an instance of process code (or "" when unknown)
+// to its event through the inbound mapping, which says whether it is an
+// approval or a make-up. ok is false for an instance the mapping does not
+// recognise as attendance, one whose type it cannot read, and one in an
+// unknown state; each is logged and skipped. A form that lacks a fact
+// still gives its event with the fact left zero, so that validation keeps
+// it as rejected, naming the field, instead of it vanishing.
+func (c *Connector) instanceEvent(inst instance, code string, via mapping.Via, received time.Time) (mapping.Event, bool) {
+	log := c.log.With("instance", inst.ID, "process_code", code)
+	f, err := c.forms.read(code, inst.raw)
+	switch {
+	case errors.Is(err, mapping.ErrSkip):
+		log.Debug("approval instance is not attendance, skipped")
+		return mapping.Event{}, false
+	case err != nil && f.Kind == "":
+		log.Warn("approval form not mapped, skipped", "error", err)
+		return mapping.Event{}, false
+	case err != nil:
+		log.Warn("approval form not fully mapped", "error", err)
+	}
+	st, at, ok := approvalStatus(inst, f.Status)
 	if !ok {
-		c.log.Warn("approval instance in an unknown state skipped", "instance", inst.ID, "status", string(inst.Status), "result", string(inst.Result))
+		log.Warn("approval instance in an unknown state skipped", "status", string(inst.Status), "result", string(inst.Result))
 		return mapping.Event{}, false
 	}
 	ev := mapping.Event{
 		Schema:     mapping.EventSchema,
+		Kind:       f.Kind,
+		ID:         ApprovalID(c.cfg.CorpID, f.Kind, inst.ID),
 		Platform:   Platform,
 		Connector:  c.name,
 		Tenant:     c.cfg.CorpID,
@@ -105,35 +139,26 @@ func (c *Connector) instanceEvent(inst instance, typ string, via mapping.Via, re
 		ReceivedAt: received,
 		Via:        via,
 	}
-	if typ == "makeup" {
-		m := c.forms.makeup(inst.raw)
-		ev.Kind = mapping.KindMakeup
-		ev.ID = ApprovalID(c.cfg.CorpID, mapping.KindMakeup, inst.ID)
-		// A make-up's time is the corrected punch; without one the event
-		// fails validation and is kept as rejected, naming the field.
-		ev.Time = m.at
-		ev.Makeup = &mapping.Makeup{Direction: m.direction, Status: st, ApprovalID: inst.ID, Reason: m.reason}
+	if f.Kind == mapping.KindMakeup {
+		// A make-up's time is the corrected punch.
+		ev.Time = f.Time
+		ev.Makeup = &mapping.Makeup{Direction: f.Direction, Status: st, ApprovalID: inst.ID, Reason: f.Reason}
 		return ev, true
 	}
-	a := c.forms.approval(inst.raw)
-	ev.Kind = mapping.KindApproval
-	ev.ID = ApprovalID(c.cfg.CorpID, mapping.KindApproval, inst.ID)
 	ev.Approval = &mapping.Approval{
-		Type:            typ,
+		Type:            f.Type,
+		LeaveType:       f.LeaveType,
 		Status:          st,
-		Start:           a.start,
-		End:             a.end,
-		DurationMinutes: a.minutes,
+		Start:           f.Start,
+		End:             f.End,
+		DurationMinutes: f.DurationMinutes,
 		ApprovalID:      inst.ID,
-	}
-	if typ == mapping.ApprovalLeave {
-		ev.Approval.LeaveType = a.leaveType
 	}
 	return ev, true
 }
 
-// processType returns what a process code means: its configured type, or
-// "" for a code the connector does not read.
+// processType returns what a process code means: its type in the inbound
+// mapping's templates:, or "" for a code the connector does not read.
 func (c *Connector) processType(code string) string { return c.procTypes[code] }
 
 // instanceEvents fetches an instance (and its attachments) and returns the
@@ -152,14 +177,14 @@ func (c *Connector) instanceEvents(ctx context.Context, id, code string, via map
 		if err != nil {
 			return nil, err
 		}
-		if ev, ok := c.instanceEvent(mainInst, c.typeOf(code, mainInst), via, c.now()); ok {
+		if ev, ok := c.instanceEvent(mainInst, code, via, c.now()); ok {
 			out = append(out, ev)
 		}
 		if action == actionRevoke {
 			return out, nil // a revoke request is no approval of its own
 		}
 	}
-	if ev, ok := c.instanceEvent(inst, c.typeOf(code, inst), via, c.now()); ok {
+	if ev, ok := c.instanceEvent(inst, code, via, c.now()); ok {
 		out = append(out, ev)
 	}
 	// With cfg.Users set, approvals of other users are not this
@@ -171,19 +196,6 @@ func (c *Connector) instanceEvents(ctx context.Context, id, code string, via map
 		}
 	}
 	return kept, nil
-}
-
-// typeOf is the process type of code, or, for an instance whose code is
-// unknown (an event that did not name it), leave when its form holds the
-// standard leave component and other otherwise.
-func (c *Connector) typeOf(code string, inst instance) string {
-	if t := c.processType(code); t != "" {
-		return t
-	}
-	if _, ok := holiday(inst.raw); ok {
-		return mapping.ApprovalLeave
-	}
-	return mapping.ApprovalOther
 }
 
 // finalCache remembers the instances a pull has emitted in a final state

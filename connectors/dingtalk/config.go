@@ -11,6 +11,8 @@ import (
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/connectors/msgcrypt"
+	"github.com/punchbridge/punchbridge/mapping"
+	"github.com/punchbridge/punchbridge/mapping/presets"
 )
 
 // Defaults of the settings a config may leave out.
@@ -92,17 +94,26 @@ type Config struct {
 	// platform retries it.
 	QueueSize int `yaml:"queue_size"`
 
-	// Approvals lists the process codes to read, by what they mean.
+	// Approvals lists the process codes to read, by what they mean; they
+	// are added to the templates: of the inbound mapping.
 	Approvals ApprovalCodes `yaml:"approvals"`
-	// Form says which form components hold an approval's facts.
-	Form FormFields `yaml:"form"`
-	// LeaveTypes maps DingTalk leave names to HR codes, over the defaults
-	// (DefaultLeaveTypes).
+	// LeaveTypes maps DingTalk leave names to HR codes, over the built-in
+	// inbound mapping's leave_types:.
 	LeaveTypes map[string]string `yaml:"leave_types"`
+	// Inbound is laid over the built-in inbound mapping
+	// (preset:dingtalk-approval) and the two settings above: a mapping file
+	// (relative to the config file) or the override written inline. It
+	// says which form components hold an approval's facts (see
+	// docs/MAPPINGS.md).
+	Inbound presets.InboundRef `yaml:"inbound"`
 	// ApprovalLookback widens a pull's approval listing backwards (default
 	// 720h): an instance is listed by the time it was created, and a leave
 	// taken in the window may have been asked for weeks before.
 	ApprovalLookback time.Duration `yaml:"approval_lookback"`
+
+	// inbound is the compiled inbound mapping, when New compiled it as
+	// part of the config file.
+	inbound *mapping.Inbound
 }
 
 // ApprovalCodes are the process codes (PROC-...) of the organization's
@@ -116,32 +127,8 @@ type ApprovalCodes struct {
 	Makeup   []string `yaml:"makeup"`
 }
 
-// FormFields name the form components that hold an approval's facts. Each
-// is matched against a component's id, then its bizAlias, then its name; a
-// value starting with "path:" is instead a gjson path into the instance
-// (the result object of the get-instance answer). An empty setting uses
-// the default, which also understands the standard leave component
-// (DDHolidayField).
-type FormFields struct {
-	LeaveType  string `yaml:"leave_type"`  // default 请假类型
-	Start      string `yaml:"start"`       // default 开始时间 (bizAlias startTime)
-	End        string `yaml:"end"`         // default 结束时间 (bizAlias finishTime)
-	Duration   string `yaml:"duration"`    // default 时长 (bizAlias duration), in hours
-	MakeupTime string `yaml:"makeup_time"` // default 补卡时间 (bizAlias userCheckTime)
-	Reason     string `yaml:"reason"`      // default 补卡理由 (bizAlias reason)
-}
-
-// codes lists every configured process code with its type.
-func (a ApprovalCodes) codes() map[string]string {
-	out := map[string]string{}
-	for typ, list := range a.byType() {
-		for _, c := range list {
-			out[c] = typ
-		}
-	}
-	return out
-}
-
+// byType lists the process codes by type, as an inbound mapping's
+// templates: does.
 func (a ApprovalCodes) byType() map[string][]string {
 	return map[string][]string{
 		"leave": a.Leave, "overtime": a.Overtime, "trip": a.Trip, "out": a.Out, "makeup": a.Makeup,
@@ -271,6 +258,11 @@ func New(c config.Component, deps connectors.Deps) (connectors.Connector, error)
 	if err := c.Decode(&cfg); err != nil {
 		return nil, err
 	}
+	in, err := compileInbound(c.Name, cfg, c.File, c.Node)
+	if err != nil {
+		return nil, err
+	}
+	cfg.inbound = in
 	return NewConnector(c.Name, cfg, deps)
 }
 
@@ -282,6 +274,15 @@ func NewConnector(name string, cfg Config, deps connectors.Deps) (*Connector, er
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("dingtalk connector %q: %w", name, err)
 	}
+	if cfg.inbound == nil {
+		// A relative inbound: path is read from the working directory.
+		in, err := compileInbound(name, cfg, "", nil)
+		if err != nil {
+			return nil, fmt.Errorf("dingtalk connector %q: %w", name, err)
+		}
+		cfg.inbound = in
+	}
+	forms := &formReader{in: cfg.inbound}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -298,8 +299,8 @@ func NewConnector(name string, cfg Config, deps connectors.Deps) (*Connector, er
 		log:       log,
 		now:       deps.Now,
 		client:    newClient(cfg, deps, log),
-		forms:     newFormReader(cfg),
-		procTypes: cfg.Approvals.codes(),
+		forms:     forms,
+		procTypes: forms.codes(),
 		final:     newFinalCache(100000),
 		queue:     newQueue(cfg.QueueSize),
 		seen:      newSeenSet(4096),

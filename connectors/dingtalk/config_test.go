@@ -149,9 +149,11 @@ qps: 10
 approvals:
   leave: [PROC-LEAVE-1, PROC-LEAVE-2]
   makeup: [PROC-SUPPLY]
-form:
-  leave_type: 假别
-  start: "path:formComponentValues.#(name==\"起\").value"
+inbound:
+  templates:
+    overtime: [PROC-OT]
+  fields:
+    leave_type: formComponentValues.#(name=="假别").value
 leave_types:
   病假: SICK-HR
 `), connectors.Deps{})
@@ -165,11 +167,66 @@ leave_types:
 	if !c.cfg.Stream || c.cfg.CallbackWindow != 5*time.Minute || c.cfg.QPS != 10 || c.cfg.APIBaseURL != DefaultAPIBaseURL {
 		t.Errorf("cfg = %+v", c.cfg)
 	}
-	if c.processType("PROC-LEAVE-2") != "leave" || c.processType("PROC-SUPPLY") != "makeup" || c.processType("PROC-X") != "" {
-		t.Errorf("process types = %v", c.procTypes)
+	if c.processType("PROC-LEAVE-2") != "leave" || c.processType("PROC-SUPPLY") != "makeup" || c.processType("PROC-OT") != "overtime" ||
+		c.processType("PROC-X") != "" {
+		t.Errorf("process types = %v, want approvals: and inbound: templates", c.procTypes)
 	}
-	if c.forms.leaveTypes["病假"] != "SICK-HR" || c.forms.leaveTypes["年假"] != "ANNUAL" {
-		t.Errorf("leave types = %v, want the configured one over the defaults", c.forms.leaveTypes)
+	for name, want := range map[string]string{"病假": "SICK-HR", "年假": "ANNUAL", "育儿假": "育儿假"} {
+		form := []byte(`{"formComponentValues":[{"name":"假别","value":"` + name + `"},
+			{"bizAlias":"startTime","value":"2026-03-04 09:00"},{"bizAlias":"finishTime","value":"2026-03-04 12:00"}]}`)
+		a, err := c.forms.read("PROC-LEAVE-1", form)
+		if err != nil || a.LeaveType != want {
+			t.Errorf("%s: leave type %q, %v; want %q: the config's leave_types over the built-in ones, the inbound: field", name, a.LeaveType, err, want)
+		}
+	}
+}
+
+func TestInboundErrorsCarryTheirLine(t *testing.T) {
+	entry := `
+name: dingtalk-hq
+type: dingtalk
+app_key: k
+app_secret: s
+corp_id: ding5f3a
+`
+	for _, tc := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"bad layout inline", entry + `inbound:
+  fields:
+    start:
+      from: formComponentValues.#(name=="起").value
+      transforms:
+        - format: {from: "YYYY-MM-DD HH:mm", layout: RFC3339}
+`, []string{"punchbridge.yaml:12:", "fields.start", "not a Go layout"}},
+		{"unknown field inline", entry + `inbound:
+  fields:
+    leave_kind: formComponentValues.#(name=="假别").value
+`, []string{"punchbridge.yaml:9:", "leave_kind"}},
+		{"missing file", entry + `inbound: no-such-leave.yaml
+`, []string{"punchbridge.yaml:7:", "inbound:", "no-such-leave.yaml"}},
+		{"bad file", entry + `inbound: testdata/bad-leave.yaml
+`, []string{"testdata/bad-leave.yaml:", "not a Go layout"}},
+		{"code under two types", entry + `approvals:
+  leave: [PROC-A]
+inbound:
+  templates:
+    overtime: [PROC-A]
+`, []string{"punchbridge.yaml:8:", "approvals.leave[0]", "templates.overtime"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(component(t, tc.src), connectors.Deps{})
+			var errs config.Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("error %v, want config errors", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
 	}
 }
 
@@ -193,7 +250,6 @@ func TestConfigCallbackAndApprovalErrors(t *testing.T) {
 		{func(c *Config) { c.Approvals.Leave = []string{""} }, "approvals.leave[0]"},
 		{func(c *Config) { c.Approvals.Leave, c.Approvals.Makeup = []string{"PROC-A"}, []string{"PROC-A"} }, "approvals.makeup[0]"},
 		{func(c *Config) { c.LeaveTypes = map[string]string{"病假": ""} }, "leave_types.病假"},
-		{func(c *Config) { c.Form.Start = "path:" }, "form.start"},
 	} {
 		c := ok
 		tc.edit(&c)

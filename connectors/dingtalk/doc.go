@@ -29,7 +29,7 @@
 //	      leave: [PROC-EF6YJQ2L-1A2B]
 //	      overtime: [PROC-7B1C]
 //	      makeup: [PROC-SUPPLY-9D]  # 补卡, attendance.supply
-//	    # form: {leave_type: 请假类型, start: 开始时间, end: 结束时间, duration: 时长}
+//	    # inbound: leave.yaml   # which form components hold the facts (docs/MAPPINGS.md)
 //	    # leave_types: {病假: SICK, 年假: ANNUAL}
 //	    # approval_lookback: 720h   # approvals created this long before a pull's window are read too
 //

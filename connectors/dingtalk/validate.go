@@ -46,7 +46,8 @@ func isAESKey(k string) bool {
 	return true
 }
 
-// validateApprovals checks the process codes and the leave-type mapping.
+// validateApprovals checks the process codes and the leave-type mapping;
+// the inbound mapping they join is checked when it is compiled.
 func (c Config) validateApprovals() []error {
 	var errs []error
 	bad := func(path, value, msg string) {
@@ -80,14 +81,6 @@ func (c Config) validateApprovals() []error {
 	for _, k := range keys {
 		if strings.TrimSpace(c.LeaveTypes[k]) == "" {
 			bad("leave_types."+k, "", "must be the HR code for this leave type, e.g. SICK")
-		}
-	}
-	for _, f := range []struct{ key, v string }{
-		{"form.leave_type", c.Form.LeaveType}, {"form.start", c.Form.Start}, {"form.end", c.Form.End},
-		{"form.duration", c.Form.Duration}, {"form.makeup_time", c.Form.MakeupTime}, {"form.reason", c.Form.Reason},
-	} {
-		if f.v == "path:" {
-			bad(f.key, f.v, "needs a gjson path after path:, e.g. path:formComponentValues.#(name==\"开始时间\").value")
 		}
 	}
 	return errs

@@ -47,14 +47,15 @@ type approvalInfoResponse struct {
 
 // pullApprovals emits the approval and make-up events of every approval
 // submitted in w: sp_no lists from getapprovalinfo (31-day spans, filtered
-// by record_type 1–5 and approval_templates), then one getapprovaldetail
-// per approval, in batches of up to 100 events.
+// by record_type 1–5 and approval_templates, and by the templates the
+// inbound mapping pins), then one getapprovaldetail per approval, in
+// batches of up to 100 events.
 func (c *Connector) pullApprovals(ctx context.Context, w connectors.Window, em *emitter, received time.Time, via mapping.Via) error {
 	spans := secondSpans(w, maxApprovalSpan)
 	lists := make([][]string, len(spans))
 	err := c.forEach(ctx, len(spans), func(ctx context.Context, i int) error {
 		var err error
-		lists[i], err = c.approvalNumbers(ctx, spans[i])
+		lists[i], err = c.spanNumbers(ctx, spans[i])
 		return err
 	})
 	if err != nil {
@@ -101,8 +102,29 @@ func (c *Connector) pullApprovals(ctx context.Context, w connectors.Window, em *
 	return flush(ctx, 1)
 }
 
-// approvalNumbers pages through getapprovalinfo for one span; when the
-// platform asks for a narrower range (301112) the span is halved.
+// spanNumbers lists the approvals submitted in one span: those of the
+// attendance record types (approvalNumbers), and those of the templates
+// the inbound mapping pins to a meaning, which may have no attendance
+// record_type. A number may be listed twice.
+func (c *Connector) spanNumbers(ctx context.Context, span connectors.Window) ([]string, error) {
+	out, err := c.approvalNumbers(ctx, span)
+	if err != nil {
+		return nil, err
+	}
+	pinned := c.pinnedTemplates()
+	if len(pinned) == 0 {
+		return out, nil
+	}
+	filters := make([]approvalFilter, len(pinned))
+	for i, id := range pinned {
+		filters[i] = approvalFilter{Key: "template_id", Value: id}
+	}
+	more, err := c.listNumbers(ctx, span, filters)
+	return append(out, more...), err
+}
+
+// approvalNumbers lists the approvals of the attendance record types
+// submitted in one span, within approval_templates when that is set.
 func (c *Connector) approvalNumbers(ctx context.Context, span connectors.Window) ([]string, error) {
 	filters := make([]approvalFilter, 0, len(attendanceRecordTypes)+len(c.cfg.ApprovalTemplates))
 	for _, t := range attendanceRecordTypes {
@@ -111,6 +133,13 @@ func (c *Connector) approvalNumbers(ctx context.Context, span connectors.Window)
 	for _, id := range c.cfg.ApprovalTemplates {
 		filters = append(filters, approvalFilter{Key: "template_id", Value: id})
 	}
+	return c.listNumbers(ctx, span, filters)
+}
+
+// listNumbers pages through getapprovalinfo for one span and filters;
+// when the platform asks for a narrower range (301112) the span is
+// halved.
+func (c *Connector) listNumbers(ctx context.Context, span connectors.Window, filters []approvalFilter) ([]string, error) {
 	var out []string
 	cursor := ""
 	for {
@@ -126,11 +155,11 @@ func (c *Connector) approvalNumbers(ctx context.Context, span connectors.Window)
 		if errors.Is(err, ErrRangeTooWide) && cursor == "" && span.To.Sub(span.From) >= 2*minSplit {
 			mid := span.From.Add(span.To.Sub(span.From) / 2).Truncate(time.Second)
 			c.log.Info("approval range too wide, halving it", "from", span.From.Unix(), "to", span.To.Unix())
-			first, err := c.approvalNumbers(ctx, connectors.Window{From: span.From, To: mid})
+			first, err := c.listNumbers(ctx, connectors.Window{From: span.From, To: mid}, filters)
 			if err != nil {
 				return nil, err
 			}
-			second, err := c.approvalNumbers(ctx, connectors.Window{From: mid, To: span.To})
+			second, err := c.listNumbers(ctx, connectors.Window{From: mid, To: span.To}, filters)
 			return append(first, second...), err
 		}
 		if err != nil {
@@ -172,7 +201,7 @@ func (c *Connector) approvalEvents(ctx context.Context, spNo string, received ti
 	if len(c.cfg.Users) > 0 && !c.pulls(string(resp.Info.Applyer.UserID)) {
 		return nil, nil
 	}
-	events, skipped := resp.Info.events(c.name, c.cfg.CorpID, c.cfg.LeaveTypes, received, via)
+	events, skipped := resp.Info.events(c.cfg.inbound, c.name, c.cfg.CorpID, received, via)
 	for _, reason := range skipped {
 		c.log.Warn("approval control skipped", "sp_no", spNo, "reason", reason)
 	}

@@ -29,6 +29,8 @@ func TestApprovalDetailToEvents(t *testing.T) {
 	correction := `{"control":"PunchCorrection","id":"pc-1","value":{"punch_correction":{"state":"下班-未打卡","time":` + itoa(int(day.Add(18*time.Hour).Unix())) +
 		`,"version":1,"daymonthyear":` + itoa(int(day.Unix())) + `}}}`
 	text := `{"control":"Text","id":"t-1","value":{"text":"备注"}}`
+	annual := `{"control":"Vacation","id":"vacation-2","value":{"vacation":{"selector":{"type":"single","options":[{"key":"1","value":[{"text":"年假","lang":"zh_CN"}]}]},
+		"attendance":{"date_range":{"type":"day","new_begin":` + itoa(int(day.Unix())) + `,"new_end":` + itoa(int(day.AddDate(0, 0, 1).Unix())) + `,"new_duration":172800},"type":1}}}}`
 	for _, tc := range []struct {
 		name     string
 		info     string
@@ -61,6 +63,24 @@ func TestApprovalDetailToEvents(t *testing.T) {
 				{ID: "wecom/ww/approval/202603020001-2", Kind: mapping.KindApproval},
 			},
 		},
+		{
+			name: "day range ending on a midnight covers that day; built-in leave names map",
+			info: info(2, annual),
+			want: []mapping.Event{{ID: "wecom/ww/approval/202603020001", Kind: mapping.KindApproval, Time: day.Add(-10 * time.Hour),
+				Approval: &mapping.Approval{Type: mapping.ApprovalLeave, LeaveType: "ANNUAL", Status: mapping.StatusApproved,
+					Start: day, End: day.AddDate(0, 0, 2), DurationMinutes: 2880, ApprovalID: "202603020001"}}},
+		},
+		{
+			name: "a leave and a make-up in one form: one event each", info: info(2, text+","+vacation+","+correction),
+			want: []mapping.Event{
+				{ID: "wecom/ww/approval/202603020001", Kind: mapping.KindApproval, Time: day.Add(-10 * time.Hour),
+					Approval: &mapping.Approval{Type: mapping.ApprovalLeave, LeaveType: "SICK", Status: mapping.StatusApproved,
+						Start: day, End: day.Add(24 * time.Hour), DurationMinutes: 1440, ApprovalID: "202603020001"}},
+				{ID: "wecom/ww/makeup/202603020001", Kind: mapping.KindMakeup, Time: day.Add(18 * time.Hour),
+					Makeup: &mapping.Makeup{Direction: mapping.DirOut, Status: mapping.StatusApproved, ApprovalID: "202603020001", Reason: "下班-未打卡"}},
+			},
+		},
+		{name: "not attendance", info: info(2, text)},
 		{name: "unknown status", info: info(5, trip), skipped: 1},
 		{name: "control without a range", info: info(2, `{"control":"Attendance","value":{"attendance":{"type":3}}}`), skipped: 1},
 	} {
@@ -69,7 +89,11 @@ func TestApprovalDetailToEvents(t *testing.T) {
 			if err := json.Unmarshal([]byte(tc.info), &a); err != nil {
 				t.Fatal(err)
 			}
-			events, skipped := a.events("wecom-hq", "ww", tc.leaveMap, received, mapping.ViaPull)
+			in, err := compileInbound("wecom-hq", Config{LeaveTypes: tc.leaveMap}, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			events, skipped := a.events(in, "wecom-hq", "ww", received, mapping.ViaPull)
 			if len(skipped) != tc.skipped || len(events) != len(tc.want) {
 				t.Fatalf("events %d skipped %v, want %d and %d skipped", len(events), skipped, len(tc.want), tc.skipped)
 			}

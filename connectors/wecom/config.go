@@ -9,6 +9,8 @@ import (
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/connectors/msgcrypt"
+	"github.com/punchbridge/punchbridge/mapping"
+	"github.com/punchbridge/punchbridge/mapping/presets"
 )
 
 // Defaults of the settings a config may leave out.
@@ -97,14 +99,24 @@ type Config struct {
 	// this much (default 7 days), so that a status change of an approval
 	// submitted before the window is read again.
 	ApprovalLookback *time.Duration `yaml:"approval_lookback"`
-	// LeaveTypes maps WeCom leave type names (病假) to HR codes (SICK);
-	// an unmapped name is passed on as it is.
+	// LeaveTypes maps WeCom leave type names (病假) to HR codes (SICK),
+	// over the built-in inbound mapping's leave_types:; a name neither
+	// maps is passed on as it is.
 	LeaveTypes map[string]string `yaml:"leave_types"`
+	// Inbound is laid over the built-in inbound mapping
+	// (preset:wecom-approval) and leave_types: a mapping file (relative to
+	// the config file) or the override written inline (see
+	// docs/MAPPINGS.md).
+	Inbound presets.InboundRef `yaml:"inbound"`
 	// Timeout bounds each HTTP request (default 10s).
 	Timeout time.Duration `yaml:"timeout"`
 	// RetryWait is the first wait before retrying a busy answer (-1,
 	// 301070); later waits double.
 	RetryWait time.Duration `yaml:"retry_wait"`
+
+	// inbound is the compiled inbound mapping: compiled by New as part of
+	// the config file, else by NewConnector.
+	inbound *mapping.Inbound
 }
 
 // withDefaults fills the settings left at their zero value.
@@ -149,6 +161,11 @@ func New(c config.Component, deps connectors.Deps) (connectors.Connector, error)
 	if err := c.Decode(&cfg); err != nil {
 		return nil, err
 	}
+	in, err := compileInbound(c.Name, cfg, c.File, c.Node)
+	if err != nil {
+		return nil, err
+	}
+	cfg.inbound = in
 	return NewConnector(c.Name, cfg, deps)
 }
 
@@ -159,6 +176,14 @@ func NewConnector(name string, cfg Config, deps connectors.Deps) (*Connector, er
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("wecom connector %q: %w", name, err)
+	}
+	if cfg.inbound == nil {
+		// A relative inbound: path is read from the working directory.
+		in, err := compileInbound(name, cfg, "", nil)
+		if err != nil {
+			return nil, fmt.Errorf("wecom connector %q: %w", name, err)
+		}
+		cfg.inbound = in
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
