@@ -266,7 +266,9 @@ func lower(s string) string {
 // calls per second per API, with the connector's default limit of 20 QPS
 // and real waits: exactly 20 × 5 = 100 listRecord calls, no record lost,
 // in at most 1.25 × the 5 s that 100 calls need at 20 QPS. It is the one
-// test that measures wall time, because a rate limit is about wall time.
+// test that measures wall time, because a rate limit is about wall time;
+// under the race detector, which slows the decoding several times over,
+// the time is logged and the calls and records are still checked.
 func TestPullAt20QPS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits about 5 s for the rate limit")
@@ -295,7 +297,7 @@ func TestPullAt20QPS(t *testing.T) {
 		t.Errorf("listRecord answered %d, attempts %d (%v), want 100 answered", codes["0"], st.APICalls[apiListRecord], codes)
 	}
 	sameIDs(t, eventIDs(evs), wantIDs(c, days(31)))
-	if budget := time.Duration(1.25 * float64(100*time.Second/20)); elapsed > budget {
+	if budget := time.Duration(1.25 * float64(100*time.Second/20)); elapsed > budget && !raceEnabled {
 		t.Errorf("pull took %s, want at most %s", elapsed, budget)
 	}
 	if codes["90018"] > 0 {
