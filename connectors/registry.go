@@ -20,6 +20,9 @@ type Deps struct {
 	// Tokens caches platform access tokens; nil means a fresh memory cache
 	// per connector.
 	Tokens TokenCache
+	// Tasks, when set, keeps follow-up work durably, so that a callback is
+	// acknowledged only once its work is stored; nil keeps it in memory.
+	Tasks TaskStore
 	// Transport, when set, is the base RoundTripper of every outbound HTTP
 	// client (tests and metrics wrap it); nil means a default transport.
 	Transport http.RoundTripper

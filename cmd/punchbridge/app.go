@@ -57,16 +57,22 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 		}
 		deps.Tokens = co.tokens
 	}
-	set, err := newRegistry().Build(cfg, deps)
-	if err != nil {
-		return nil, err
-	}
 	resolver, err := identity.New(identityConfig(cfg.Identity), filepath.Dir(cfg.File), deps)
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	l, err := openLedger(ctx, cfg.Ledger)
 	if err != nil {
+		return nil, err
+	}
+	// Callbacks whose work comes later are acknowledged once the work is
+	// stored in the ledger.
+	if tq, ok := l.(connectors.TaskStore); ok {
+		deps.Tasks = tq
+	}
+	set, err := newRegistry().Build(cfg, deps)
+	if err != nil {
+		l.Close()
 		return nil, err
 	}
 	ids := mapping.NewIdentities()

@@ -202,6 +202,8 @@ func NewConnector(name string, cfg Config, deps connectors.Deps) (*Connector, er
 		now:     deps.Now,
 		client:  newClient(cfg, deps, log),
 		pending: newQueue(cfg.CallbackQueue),
+		tasks:   deps.Tasks,
+		nudge:   make(chan struct{}, 1),
 	}
 	conn.field, conn.fieldName, _ = parseEmployeeField(cfg.EmployeeField)
 	if cfg.CallbackToken != "" {

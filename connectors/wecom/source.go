@@ -56,6 +56,8 @@ type Connector struct {
 	cipher  *msgcrypt.Cipher // nil without callback settings
 	guard   msgcrypt.Guard
 	pending *queue
+	tasks   connectors.TaskStore // durable follow-ups; nil uses pending
+	nudge   chan struct{}        // wakes Work when a task was stored
 
 	devicesOff atomic.Bool // the check-in app may not read device punches
 }

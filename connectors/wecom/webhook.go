@@ -56,14 +56,16 @@ type callbackEvent struct {
 // msg_signature and decrypted, and the receive id inside must be the
 // corp id. Then the timestamp must be within callback_window of now and
 // the (timestamp, nonce, signature) new. sys_approval_change carries no
-// form values, so its SpNoStr is queued for Work to fetch the details
-// (getapprovaldetail) and ingest them, and the callback is acknowledged at
-// once with an empty 200. Nothing is emitted before that fetch, because
-// nothing in the callback makes a complete event; the queue lives in
-// memory, and an approval whose fetch is lost to a crash is read again by
-// the next pull (approval_lookback). When the queue is full the details
-// are fetched and ingested inside the request, and the callback is
-// acknowledged only once ingest returned nil. Other events are
+// form values, so its SpNoStr becomes a task for Work to fetch the details
+// (getapprovaldetail) and ingest them. Nothing is emitted before that
+// fetch, because nothing in the callback makes a complete event. With a
+// task store (the ledger, in serve) the callback is acknowledged with an
+// empty 200 only once the task is stored, and answered 503 when it cannot
+// be, so a crash after the reply loses nothing: any replica's Work does
+// the stored task. Without one the task waits in a bounded in-memory
+// queue, an approval lost to a crash is read again by the next pull
+// (approval_lookback), and when the queue is full the details are fetched
+// and ingested inside the request before the reply. Other events are
 // acknowledged and counted.
 //
 // Rejections: a bad signature, a wrong receive id or a stale timestamp
@@ -172,6 +174,26 @@ func (c *Connector) receive(w http.ResponseWriter, r *http.Request, ingest conne
 	if spNo == "" {
 		c.client.countCallback("rejected_no_sp_no")
 		c.log.Warn("approval callback without SpNoStr or SpNo; acknowledged, nothing to fetch")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if c.tasks != nil {
+		// Durable: the approval is fetched from the stored task, by this
+		// replica or another, even after a crash right after the reply.
+		if err := c.tasks.AddTask(ctx, c.name, taskApproval, spNo); err != nil {
+			c.client.countCallback("failed_task")
+			c.log.Error("approval callback not stored; answering 503 so WeCom retries", "sp_no", spNo, "error", err)
+			if rerr := c.guard.Release(context.WithoutCancel(ctx), s); rerr != nil {
+				c.log.Warn("nonce not released", "error", rerr)
+			}
+			http.Error(w, "approval could not be stored, retry later", http.StatusServiceUnavailable)
+			return
+		}
+		select {
+		case c.nudge <- struct{}{}:
+		default:
+		}
+		c.client.countCallback(eventApprovalChange)
 		w.WriteHeader(http.StatusOK)
 		return
 	}

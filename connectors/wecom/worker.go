@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
 )
@@ -19,6 +20,9 @@ const workerAttempts = 4
 // returns nil when ctx ends; approvals still queued then are read by the
 // next pull.
 func (c *Connector) Work(ctx context.Context, ingest connectors.EmitFunc) error {
+	if c.tasks != nil {
+		return c.workTasks(ctx, ingest)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -95,3 +99,56 @@ func (q *queue) taken(spNo string) {
 }
 
 func (q *queue) len() int { return len(q.ch) }
+
+// taskApproval is the kind of the durable task "fetch this approval".
+const taskApproval = "approval"
+
+// taskPoll is how often Work looks for due tasks besides being woken by a
+// callback: tasks stored by other replicas, and retries coming due.
+const taskPoll = 5 * time.Second
+
+// workTasks does the stored follow-ups: at start (what a crashed replica
+// left), whenever a callback stores one, and every taskPoll.
+func (c *Connector) workTasks(ctx context.Context, ingest connectors.EmitFunc) error {
+	tick := time.NewTicker(taskPoll)
+	defer tick.Stop()
+	for {
+		c.runDueTasks(ctx, ingest)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.nudge:
+		case <-tick.C:
+		}
+	}
+}
+
+// runDueTasks fetches and stores each due approval; a failure is retried
+// after 1, 2 and 4 retry_wait units, and given up (to the next pull) after
+// workerAttempts or at once when it is permanent.
+func (c *Connector) runDueTasks(ctx context.Context, ingest connectors.EmitFunc) {
+	due, err := c.tasks.DueTasks(ctx, c.name, c.now(), 100)
+	if err != nil {
+		c.log.Error("reading due tasks failed", "error", err)
+		return
+	}
+	for _, t := range due {
+		err := c.storeApproval(ctx, t.Key, ingest)
+		switch {
+		case err == nil:
+			c.client.countCallback("details_stored")
+		case t.Attempts+1 >= workerAttempts || errors.Is(err, connectors.ErrPermanent):
+			c.client.countCallback("details_failed")
+			c.log.Error("approval details not stored; the next pull reads them", "sp_no", t.Key, "attempts", t.Attempts+1, "error", err)
+		default:
+			next := c.now().Add(c.cfg.RetryWait << t.Attempts)
+			if rerr := c.tasks.RetryTask(ctx, t.ID, err.Error(), next); rerr != nil {
+				c.log.Error("task retry not recorded", "sp_no", t.Key, "error", rerr)
+			}
+			continue
+		}
+		if ferr := c.tasks.FinishTask(ctx, t.ID); ferr != nil {
+			c.log.Error("finished task not removed", "sp_no", t.Key, "error", ferr)
+		}
+	}
+}

@@ -195,4 +195,39 @@ var operationTests = []test{
 			t.Fatalf("MarkEventDelivered(unknown) = %v, want ErrNotFound", err)
 		}
 	}},
+	{"tasks are stored once, listed when due, retried and finished", func(t *testing.T, l ledger.Ledger) {
+		ctx := context.Background()
+		tq, ok := l.(ledger.TaskQueue)
+		if !ok {
+			t.Fatalf("%T does not implement ledger.TaskQueue", l)
+		}
+		for _, key := range []string{"202611200001", "202611200002", "202611200001"} {
+			if err := tq.AddTask(ctx, "wecom-sh", "approval", key); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tq.AddTask(ctx, "other", "approval", "x"); err != nil {
+			t.Fatal(err)
+		}
+		due, err := tq.DueTasks(ctx, "wecom-sh", at(21, 0, 0), 0)
+		if err != nil || len(due) != 2 || due[0].Key != "202611200001" || due[0].Kind != "approval" {
+			t.Fatalf("due = %+v, %v; want the two approvals once each, oldest first", due, err)
+		}
+		if err := tq.RetryTask(ctx, due[0].ID, "301026 busy", at(21, 1, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := tq.FinishTask(ctx, due[1].ID); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ := tq.DueTasks(ctx, "wecom-sh", at(21, 0, 30), 0); len(due) != 0 {
+			t.Fatalf("%d tasks due before the retry time", len(due))
+		}
+		due, err = tq.DueTasks(ctx, "wecom-sh", at(21, 1, 0), 0)
+		if err != nil || len(due) != 1 || due[0].Attempts != 1 || due[0].LastError != "301026 busy" {
+			t.Fatalf("after the retry time: %+v, %v", due, err)
+		}
+		if err := tq.RetryTask(ctx, 9999, "x", at(21, 1, 0)); !errors.Is(err, ledger.ErrNotFound) {
+			t.Fatalf("RetryTask(unknown) = %v, want ErrNotFound", err)
+		}
+	}},
 }
