@@ -303,6 +303,8 @@ func NewConnector(name string, cfg Config, deps connectors.Deps) (*Connector, er
 		procTypes: forms.codes(),
 		final:     newFinalCache(100000),
 		queue:     newQueue(cfg.QueueSize),
+		tasks:     deps.Tasks,
+		taskNudge: make(chan struct{}, 1),
 		seen:      newSeenSet(4096),
 		hooks:     newHookStats(),
 		nonces:    msgcrypt.NewMemoryNonces(deps.Now),

@@ -62,6 +62,11 @@ func (c *Connector) deliver(ctx context.Context, in inbound, ingest connectors.E
 			return fmt.Errorf("dingtalk: store %d events of %s: %w", len(events), in.Type, err)
 		}
 	}
+	jobs, err := c.storeTasks(ctx, jobs)
+	if err != nil {
+		c.hooks.add("task_store_failed")
+		return err
+	}
 	if !c.queue.push(jobs...) {
 		c.hooks.add("queue_full")
 		return errQueueFull

@@ -60,6 +60,12 @@ type Connector struct {
 	// is pinged; a ping unanswered for streamPongWait ends it.
 	streamKeepAlive, streamPongWait time.Duration
 
+	// tasks keeps approval refreshes durably (nil: only in the queue);
+	// loaded marks the stored tasks already queued in this process.
+	tasks     connectors.TaskStore
+	loaded    sync.Map // task id → true
+	taskNudge chan struct{}
+
 	dirMu    sync.Mutex
 	dirUsers []connectors.User
 	dirAt    time.Time // when dirUsers was walked

@@ -40,6 +40,7 @@ type job struct {
 	via      mapping.Via
 	due      time.Time
 	attempt  int
+	task     int64 // the stored task behind the job, 0 when it has none
 }
 
 // queue is the bounded follow-up queue. push never blocks: a full queue
@@ -122,6 +123,13 @@ func (c *Connector) Work(ctx context.Context, ingest connectors.EmitFunc) error 
 			}
 		}()
 	}
+	if c.tasks != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.loadTasks(ctx)
+		}()
+	}
 	c.drain(ctx, ingest)
 	wg.Wait()
 	return streamErr
@@ -177,7 +185,9 @@ func (c *Connector) runJobs(ctx context.Context, jobs []job, ingest connectors.E
 		}
 		if err != nil {
 			c.retry(ctx, err, j)
+			continue
 		}
+		c.finishTask(ctx, j)
 	}
 	byRange := map[[2]time.Time][]job{}
 	for _, j := range days {
@@ -249,6 +259,7 @@ func (c *Connector) retry(ctx context.Context, err error, j job) {
 	if j.attempt >= maxJobAttempts {
 		c.hooks.add("follow_up_dropped")
 		c.log.Warn("follow-up given up; the next scheduled pull covers it", "kind", int(j.kind), "attempts", j.attempt, "err", err)
+		c.finishTask(ctx, j)
 		return
 	}
 	j.due = c.now().Add(c.cfg.RefreshDelay << j.attempt)
