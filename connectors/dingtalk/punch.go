@@ -38,6 +38,10 @@ type punchRecord struct {
 	DeviceSN          flexString `json:"deviceSN"`
 	UserSSID          flexString `json:"userSsid"`
 	UserMacAddr       flexString `json:"userMacAddr"`
+
+	// raw is the record as the platform sent it, kept beside the event for
+	// the raw-payload retention.
+	raw []byte
 }
 
 // fields maps each listRecord field name to its place in a punchRecord.
@@ -80,6 +84,7 @@ func (r *punchRecord) UnmarshalJSON(b []byte) error {
 }
 
 func (r *punchRecord) decode(v gjson.Result) error {
+	r.raw = []byte(v.Raw)
 	var err error
 	v.ForEach(func(k, val gjson.Result) bool {
 		f, ok := fields[k.Str]
@@ -171,6 +176,7 @@ func (r punchRecord) event(connector, corpID string, received time.Time) (mappin
 		ReceivedAt: received,
 		Via:        mapping.ViaPull,
 		Punch:      p,
+		Raw:        r.raw,
 	}, true
 }
 

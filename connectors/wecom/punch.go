@@ -3,6 +3,7 @@ package wecom
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,20 @@ type checkinRow struct {
 	Lng            flexInt    `json:"lng"`
 	DeviceID       flexString `json:"deviceid"`
 	SchCheckinTime flexInt    `json:"sch_checkin_time"`
+
+	// raw is the row as WeCom sent it, kept beside the event for the
+	// raw-payload retention.
+	raw []byte
+}
+
+// UnmarshalJSON decodes a row and keeps its raw bytes.
+func (r *checkinRow) UnmarshalJSON(b []byte) error {
+	type plain checkinRow
+	if err := json.Unmarshal(b, (*plain)(r)); err != nil {
+		return err
+	}
+	r.raw = append([]byte(nil), b...)
+	return nil
 }
 
 // Check-in types (checkin_type) and their short codes in punch ids.
@@ -152,6 +167,7 @@ func (r checkinRow) event(connector, corpID string, received time.Time, via mapp
 		ReceivedAt: received,
 		Via:        via,
 		Punch:      p,
+		Raw:        r.raw,
 	}, true
 }
 
