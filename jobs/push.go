@@ -75,7 +75,15 @@ func (s *Sync) PushDue(ctx context.Context, now time.Time) (Report, error) {
 	return rep, err
 }
 
-// push delivers every due outbox entry of every sink.
+// Flusher is a sink with work of its own after deliveries: the csvfile
+// sink writes the files of payroll periods that have closed, also on a
+// night without deliveries.
+type Flusher interface {
+	Flush(ctx context.Context) error
+}
+
+// push delivers every due outbox entry of every sink, then flushes the
+// sinks that have something to finish.
 func (s *Sync) push(ctx context.Context, now time.Time, rep *Report) error {
 	var errs []error
 	for _, sink := range s.Sinks {
@@ -102,6 +110,13 @@ func (s *Sync) push(ctx context.Context, now time.Time, rep *Report) error {
 			if err := s.deliverAll(ctx, sink, due, now, opts, rep); err != nil {
 				errs = append(errs, err)
 				break
+			}
+		}
+	}
+	for _, sink := range s.Sinks {
+		if f, ok := sink.(Flusher); ok {
+			if err := f.Flush(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("sync: flush %s: %w", sink.Name(), err))
 			}
 		}
 	}

@@ -350,3 +350,30 @@ func TestWatermarkPerTenant(t *testing.T) {
 		t.Fatalf("branch day after recovery: %v %v, want present", day.Status, err)
 	}
 }
+
+// flushingSink counts flushes, as the csvfile sink closes periods on them.
+type flushingSink struct {
+	fakeSink
+	flushes int
+}
+
+func (f *flushingSink) Flush(context.Context) error {
+	f.flushes++
+	return nil
+}
+
+// TestPushFlushesSinks: every push flushes the sinks that can be flushed,
+// also when nothing was due, so that a payroll period closes on a quiet
+// night.
+func TestPushFlushesSinks(t *testing.T) {
+	f := newFixture(t)
+	fs := &flushingSink{}
+	f.job.Sinks = []connectors.Sink{fs}
+	ctx := context.Background()
+	if _, err := f.job.PushDue(ctx, at("2026-11-21", "02:00")); err != nil {
+		t.Fatal(err)
+	}
+	if fs.flushes != 1 {
+		t.Fatalf("flushed %d times, want 1 after a push with nothing due", fs.flushes)
+	}
+}
