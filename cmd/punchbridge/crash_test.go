@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -11,11 +14,13 @@ import (
 
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
 	"github.com/punchbridge/punchbridge/coord"
 	"github.com/punchbridge/punchbridge/ingest"
 	"github.com/punchbridge/punchbridge/internal/testenv"
 	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/mapping"
+	"github.com/punchbridge/punchbridge/server"
 )
 
 // errKilled stands for the process dying: nothing after it happens.
@@ -141,6 +146,8 @@ func TestRedisStoppedFailsThePull(t *testing.T) {
 	f := newOpsFixture(t, 4)
 	f.secrets["REDIS_URL"] = srv.URL()
 	appendConfig(t, f.cfg, "redis:\n  url: ${REDIS_URL}\n")
+	b, _ := os.ReadFile(f.cfg)
+	os.WriteFile(f.cfg, []byte(strings.Replace(string(b), "    qps: 500", "    qps: 500\n    token: "+hookToken+"\n    aes_key: "+hookAESKey, 1)), 0o600)
 	ctx := context.Background()
 	a := openFixtureApp(t, f)
 	defer a.Close()
@@ -154,9 +161,23 @@ func TestRedisStoppedFailsThePull(t *testing.T) {
 	}
 	applied := f.hr.AppliedCount()
 
+	hooks := httptest.NewServer(server.New(a.serverOptions(nil, a.guard(), slog.New(slog.DiscardHandler))))
+	defer hooks.Close()
+	push := func(id int64) (dingtalktest.PushResult, error) {
+		t.Helper()
+		r := f.dt.Company().Records[0]
+		r.ID, r.CheckTime = id, r.CheckTime.Add(time.Duration(id%1000)*time.Second)
+		ev, _ := json.Marshal(dingtalktest.CheckRecordEvent(f.dt.CorpID(), fmt.Sprint("evt-", id), r))
+		return dingtalktest.Push(ctx, hooks.Client(), hooks.URL+"/hooks/dingtalk/dingtalk-demo",
+			dingtalktest.PushConfig{Token: hookToken, AESKey: hookAESKey, OwnerKey: f.dt.AppKey(), Time: asOf}, ev)
+	}
+
 	srv.Stop()
 	if err := a.Ready(ctx); err == nil || !strings.Contains(err.Error(), "redis") {
 		t.Fatalf("Ready with Redis down = %v, want a redis error", err)
+	}
+	if _, err := push(99999999931); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("webhook with Redis down: %v, want HTTP 503 so that the platform retries", err)
 	}
 	late := f.dt.Company().Records[0]
 	late.ID, late.CheckTime = 99999999902, late.CheckTime.Add(-5*time.Minute)
@@ -170,11 +191,14 @@ func TestRedisStoppedFailsThePull(t *testing.T) {
 	}
 
 	srv.Start()
+	if res, err := push(99999999931); err != nil || res.Reply != "success" {
+		t.Fatalf("the platform's retry after Redis returned: %+v, %v", res, err)
+	}
 	rep, err := job.Run(ctx, asOf.Add(2*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.EventsStored != 1 || rep.RecordsPushed != 1 || f.hr.AppliedCount() != applied+1 {
+	if rep.EventsStored+rep.Revisions < 1 || rep.RecordsPushed < 1 || f.hr.AppliedCount() != applied+1 {
 		t.Fatalf("after Redis returned: %+v, HR applied %d (was %d); want the late punch stored and its correction pushed once",
 			rep, f.hr.AppliedCount(), applied)
 	}

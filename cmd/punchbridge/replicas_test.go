@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +24,13 @@ import (
 	"github.com/punchbridge/punchbridge/internal/testenv"
 	"github.com/punchbridge/punchbridge/jobs"
 	"github.com/punchbridge/punchbridge/mapping"
+	"github.com/punchbridge/punchbridge/server"
+)
+
+// The callback token and AES key of the tests' DingTalk webhooks.
+const (
+	hookToken  = "pbtesttoken"
+	hookAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 )
 
 // freshSchema creates a PostgreSQL schema for one test and returns a DSN
@@ -54,9 +63,9 @@ func freshSchema(t *testing.T) string {
 
 // TestThreeReplicas: three instances of Punchbridge, each with its own
 // Redis and PostgreSQL connections, share one Redis and one PostgreSQL.
-// They all fire on the same nightly tick and all pull the same window: each
-// tick runs once, every event is stored once, and the HR system sees each
-// day-record version exactly once.
+// The same webhook reaches all three, they all fire on the same nightly
+// tick and all pull the same window: each tick runs once, every event is
+// stored once, and the HR system sees each day-record version exactly once.
 func TestThreeReplicas(t *testing.T) {
 	redisURL := testenv.RedisURL(t)
 	dsn := freshSchema(t)
@@ -70,6 +79,7 @@ func TestThreeReplicas(t *testing.T) {
 	cfgText := demoConfig(dt.URL(), dt.AppKey(), dt.CorpID(), hr.URL(), days) +
 		fmt.Sprintf("redis:\n  url: ${REDIS_URL}\n  prefix: \"pbtest:%s:\"\n", rand.Text()[:10])
 	cfgText = strings.Replace(cfgText, "  driver: sqlite\n  path: punchbridge.db\n", "  driver: postgres\n  dsn: ${DATABASE_URL}\n", 1)
+	cfgText = strings.Replace(cfgText, "    qps: 500", "    qps: 500\n    token: "+hookToken+"\n    aes_key: "+hookAESKey, 1)
 	path := filepath.Join(t.TempDir(), "punchbridge.yaml")
 	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
@@ -92,6 +102,41 @@ func TestThreeReplicas(t *testing.T) {
 			t.Fatal("the replicas must coordinate through Redis")
 		}
 		replicas[i] = a
+	}
+
+	// The platform pushes the same punches to all three replicas at once
+	// (a load balancer, and the platform's own retries): each punch is
+	// stored once, the other copies are duplicates.
+	var pushed []dingtalktest.Record
+	for _, r := range company.Records {
+		if r.UserID != company.Users[len(company.Users)-1].UserID && len(pushed) < 10 {
+			pushed = append(pushed, r)
+		}
+	}
+	event, _ := json.Marshal(dingtalktest.CheckRecordEvent(company.CorpID, "evt-replicas", pushed...))
+	var hooksWG sync.WaitGroup
+	for _, a := range replicas {
+		hs := httptest.NewServer(server.New(a.serverOptions(nil, a.guard(), slog.New(slog.DiscardHandler))))
+		defer hs.Close()
+		hooksWG.Add(1)
+		go func() {
+			defer hooksWG.Done()
+			res, err := dingtalktest.Push(ctx, hs.Client(), hs.URL+"/hooks/dingtalk/dingtalk-demo",
+				dingtalktest.PushConfig{Token: hookToken, AESKey: hookAESKey, OwnerKey: dt.AppKey(), Time: asOf}, event)
+			if err != nil || res.Reply != "success" {
+				t.Errorf("push: %+v, %v", res, err)
+			}
+		}()
+	}
+	hooksWG.Wait()
+	var hookStored, hookDups int
+	for _, a := range replicas {
+		c := a.ingester.Totals()
+		hookStored += c.Stored
+		hookDups += c.Duplicates
+	}
+	if hookStored != len(pushed) || hookDups != 2*len(pushed) {
+		t.Fatalf("webhooks to three replicas stored %d and counted %d duplicates, want %d and %d", hookStored, hookDups, len(pushed), 2*len(pushed))
 	}
 
 	// Every replica fires on the same nightly tick.
@@ -199,6 +244,29 @@ func TestThreeReplicas(t *testing.T) {
 	}
 	if v1 != want {
 		t.Fatalf("HR applied %d first versions, want %d mapped employees × %d days", v1, mapped, len(company.WorkDays))
+	}
+	// One event per platform record, whichever way and however often it
+	// arrived (the pull adds at most a richer revision of a pushed punch).
+	employees, err := replicas[0].ledger.Employees(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := 0
+	for _, emp := range employees {
+		evs, err := replicas[0].ledger.Events(ctx, emp, from.Add(-24*time.Hour), asOf.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		events += len(evs)
+	}
+	unmapped := 0
+	for _, r := range company.Records {
+		if r.UserID == company.Users[len(company.Users)-1].UserID {
+			unmapped++
+		}
+	}
+	if want := len(company.Records) + 1 - unmapped; events != want {
+		t.Errorf("the ledger holds %d events of mapped employees, want %d: one per record plus the late one", events, want)
 	}
 	if hr.Duplicates() != 0 {
 		t.Fatalf("the HR system received %d repeated deliveries; the leases should have kept replicas from sending one twice", hr.Duplicates())
