@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
+
+	"github.com/punchbridge/punchbridge/connectors/msgcrypt"
 )
 
 const callbackUsage = `usage: punchbridge callback decrypt|send --platform dingtalk|wecom [flags]
@@ -59,4 +63,40 @@ func runCallback(ctx context.Context, env *cmdEnv, args []string) int {
 	}
 	fmt.Fprintf(env.stderr, "callback %s: --platform must be dingtalk or wecom (got %q)\n", action, platform)
 	return exitUsage
+}
+
+// decryptCallback checks and decrypts one callback of either platform (they
+// share the scheme), naming each check as it passes and the one that
+// failed; receiver names the platform's receiver check ("owner key" on
+// DingTalk, "receive id" on WeCom).
+func decryptCallback(env *cmdEnv, receiver, token, aesKey, receiverID string, s msgcrypt.Sealed, window time.Duration, now time.Time) int {
+	c, err := msgcrypt.New(token, aesKey, receiverID)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "callback decrypt: token and aes key check failed: %v\n", err)
+		return exitFailure
+	}
+	if err := c.Verify(s.Signature, s.Timestamp, s.Nonce, s.Encrypt); err != nil {
+		fmt.Fprintf(env.stderr, "callback decrypt: signature check failed: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintln(env.stderr, "signature: ok")
+	plain, err := c.Decrypt(s.Encrypt)
+	switch {
+	case errors.Is(err, msgcrypt.ErrReceiver):
+		fmt.Fprintf(env.stderr, "callback decrypt: %s check failed: %v\n", receiver, err)
+		return exitFailure
+	case err != nil:
+		fmt.Fprintf(env.stderr, "callback decrypt: ciphertext check failed: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(env.stderr, "%s: ok\n", receiver)
+	if window > 0 {
+		if err := msgcrypt.CheckFresh(s.Timestamp, now, window); err != nil {
+			fmt.Fprintf(env.stderr, "callback decrypt: timestamp check failed: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintln(env.stderr, "timestamp: ok")
+	}
+	fmt.Fprintln(env.stdout, string(plain))
+	return exitOK
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -108,7 +107,7 @@ func callbackDingTalk(ctx context.Context, env *cmdEnv, action string, args []st
 			return exitUsage
 		}
 		s := msgcrypt.Sealed{Encrypt: *encrypt, Signature: *signature, Timestamp: *timestamp, Nonce: *nonce}
-		return decryptDingTalk(env, *token, *aesKey, *owner, s, *window, now())
+		return decryptCallback(env, "owner key", *token, *aesKey, *owner, s, *window, now())
 	case "send":
 		if *target == "" {
 			missing = append(missing, "--url")
@@ -130,39 +129,6 @@ func callbackDingTalk(ctx context.Context, env *cmdEnv, action string, args []st
 	}
 	fmt.Fprintf(env.stderr, "callback: unknown action %q: use decrypt or send\n", action)
 	return exitUsage
-}
-
-// decryptDingTalk checks and decrypts one push, naming the failed check.
-func decryptDingTalk(env *cmdEnv, token, aesKey, owner string, s msgcrypt.Sealed, window time.Duration, now time.Time) int {
-	c, err := msgcrypt.New(token, aesKey, owner)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "callback decrypt: token and aes key check failed: %v\n", err)
-		return exitFailure
-	}
-	if err := c.Verify(s.Signature, s.Timestamp, s.Nonce, s.Encrypt); err != nil {
-		fmt.Fprintf(env.stderr, "callback decrypt: signature check failed: %v\n", err)
-		return exitFailure
-	}
-	fmt.Fprintln(env.stderr, "signature: ok")
-	plain, err := c.Decrypt(s.Encrypt)
-	switch {
-	case errors.Is(err, msgcrypt.ErrReceiver):
-		fmt.Fprintf(env.stderr, "callback decrypt: owner key check failed: %v\n", err)
-		return exitFailure
-	case err != nil:
-		fmt.Fprintf(env.stderr, "callback decrypt: ciphertext check failed: %v\n", err)
-		return exitFailure
-	}
-	fmt.Fprintln(env.stderr, "owner key: ok")
-	if window > 0 {
-		if err := msgcrypt.CheckFresh(s.Timestamp, now, window); err != nil {
-			fmt.Fprintf(env.stderr, "callback decrypt: timestamp check failed: %v\n", err)
-			return exitFailure
-		}
-		fmt.Fprintln(env.stderr, "timestamp: ok")
-	}
-	fmt.Fprintln(env.stdout, string(plain))
-	return exitOK
 }
 
 // sendEvent returns the event to send: --event, --event-file or a sample.

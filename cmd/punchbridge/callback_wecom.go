@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/xml"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -107,7 +106,7 @@ func callbackWeCom(ctx context.Context, env *cmdEnv, action string, args []strin
 			return code
 		}
 		s := msgcrypt.Sealed{Encrypt: enc, Signature: *signature, Timestamp: *timestamp, Nonce: *nonce}
-		return decryptWeCom(env, *token, *aesKey, *receiveID, s, *window, now())
+		return decryptCallback(env, "receive id", *token, *aesKey, *receiveID, s, *window, now())
 	case "send":
 		if *target == "" {
 			missing = append(missing, "--url")
@@ -191,39 +190,6 @@ func urlUnescape(s string) (string, error) {
 		i += 2
 	}
 	return b.String(), nil
-}
-
-// decryptWeCom checks and decrypts one callback, naming the failed check.
-func decryptWeCom(env *cmdEnv, token, aesKey, receiveID string, s msgcrypt.Sealed, window time.Duration, now time.Time) int {
-	c, err := msgcrypt.New(token, aesKey, receiveID)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "callback decrypt: token and aes key check failed: %v\n", err)
-		return exitFailure
-	}
-	if err := c.Verify(s.Signature, s.Timestamp, s.Nonce, s.Encrypt); err != nil {
-		fmt.Fprintf(env.stderr, "callback decrypt: signature check failed: %v\n", err)
-		return exitFailure
-	}
-	fmt.Fprintln(env.stderr, "signature: ok")
-	plain, err := c.Decrypt(s.Encrypt)
-	switch {
-	case errors.Is(err, msgcrypt.ErrReceiver):
-		fmt.Fprintf(env.stderr, "callback decrypt: receive id check failed: %v\n", err)
-		return exitFailure
-	case err != nil:
-		fmt.Fprintf(env.stderr, "callback decrypt: ciphertext check failed: %v\n", err)
-		return exitFailure
-	}
-	fmt.Fprintln(env.stderr, "receive id: ok")
-	if window > 0 {
-		if err := msgcrypt.CheckFresh(s.Timestamp, now, window); err != nil {
-			fmt.Fprintf(env.stderr, "callback decrypt: timestamp check failed: %v\n", err)
-			return exitFailure
-		}
-		fmt.Fprintln(env.stderr, "timestamp: ok")
-	}
-	fmt.Fprintln(env.stdout, string(plain))
-	return exitOK
 }
 
 // sendWeCom sends a URL verification and an approval event and checks the
