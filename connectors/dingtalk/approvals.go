@@ -64,7 +64,7 @@ func compileInbound(name string, cfg Config, file string, entry *yaml.Node) (*ma
 		// say where both are instead.
 		alone, err := presets.Inbound(Platform, override...)
 		if err != nil {
-			return nil, placeUnreadable(presets.ConfigErrors(err), override, file, config.LineOf(entry, "inbound"))
+			return nil, presets.InboundErrors(err, override, file, config.LineOf(entry, "inbound"))
 		}
 		var errs config.Errors
 		for _, typ := range templateTypes {
@@ -83,26 +83,9 @@ func compileInbound(name string, cfg Config, file string, entry *yaml.Node) (*ma
 	settings := mapping.SettingsLayer(fmt.Sprintf("connector %q", name), cfg.Approvals.byType(), cfg.LeaveTypes)
 	in, err := presets.Inbound(Platform, append([]mapping.Layer{settings}, override...)...)
 	if err != nil {
-		return nil, placeUnreadable(presets.ConfigErrors(err), override, file, config.LineOf(entry, "inbound"))
+		return nil, presets.InboundErrors(err, override, file, config.LineOf(entry, "inbound"))
 	}
 	return in, nil
-}
-
-// placeUnreadable moves the error of an inbound: file that cannot be read
-// (an error without a line in that file) to the config line naming it.
-func placeUnreadable(err error, override []mapping.Layer, file string, line int) error {
-	errs, ok := err.(config.Errors)
-	if !ok || line == 0 {
-		return err
-	}
-	for i, e := range errs {
-		for _, l := range override {
-			if e.Line == 0 && l.Node == nil && l.Data == nil && e.File == l.File {
-				errs[i] = &config.Error{File: file, Line: line, Msg: "inbound: " + e.Msg}
-			}
-		}
-	}
-	return errs
 }
 
 // instanceTime reads createTime/finishTime: the v1.0 API writes ISO-like

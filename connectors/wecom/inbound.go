@@ -33,26 +33,9 @@ func compileInbound(name string, cfg Config, file string, entry *yaml.Node) (*ma
 	override := cfg.Inbound.Layers(file)
 	in, err := presets.Inbound(Platform, append([]mapping.Layer{settings}, override...)...)
 	if err != nil {
-		return nil, placeUnreadable(presets.ConfigErrors(err), override, file, config.LineOf(entry, "inbound"))
+		return nil, presets.InboundErrors(err, override, file, config.LineOf(entry, "inbound"))
 	}
 	return in, nil
-}
-
-// placeUnreadable moves the error of an inbound: file that cannot be read
-// (an error without a line in that file) to the config line naming it.
-func placeUnreadable(err error, override []mapping.Layer, file string, line int) error {
-	errs, ok := err.(config.Errors)
-	if !ok || line == 0 {
-		return err
-	}
-	for i, e := range errs {
-		for _, l := range override {
-			if e.Line == 0 && l.Node == nil && l.Data == nil && e.File == l.File {
-				errs[i] = &config.Error{File: file, Line: line, Msg: "inbound: " + e.Msg}
-			}
-		}
-	}
-	return errs
 }
 
 // pinnedTemplates lists the template ids the inbound mapping gives a

@@ -107,3 +107,24 @@ func (r InboundRef) Layers(file string) []mapping.Layer {
 	}
 	return []mapping.Layer{{File: path}}
 }
+
+// InboundErrors turns an error compiling a connector's inbound mapping
+// into config errors at their lines; an inbound: file that cannot be read
+// (an error with no line in that file) is placed at line, the config line
+// that names it. override is the connector's inbound: layers, file the
+// config file.
+func InboundErrors(err error, override []mapping.Layer, file string, line int) error {
+	err = ConfigErrors(err)
+	errs, ok := err.(config.Errors)
+	if !ok || line == 0 {
+		return err
+	}
+	for i, e := range errs {
+		for _, l := range override {
+			if e.Line == 0 && l.Node == nil && l.Data == nil && e.File == l.File {
+				errs[i] = &config.Error{File: file, Line: line, Msg: "inbound: " + e.Msg}
+			}
+		}
+	}
+	return errs
+}
