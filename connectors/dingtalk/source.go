@@ -197,12 +197,14 @@ func (c *Connector) pullPunches(ctx context.Context, users []string, w connector
 	}()
 	go func() { wg.Wait(); close(answers) }()
 
-	emitted, skipped := 0, 0
+	emitted, skipped, done := 0, 0, 0
 	var firstErr error
 	for a := range answers {
 		if firstErr != nil {
 			continue // drain until the workers stop
 		}
+		done++
+		connectors.ReportProgress(ctx, done, len(calls))
 		skipped += a.skipped
 		switch {
 		case a.err != nil:

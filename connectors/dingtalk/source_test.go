@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -304,4 +305,24 @@ func TestPullAt20QPS(t *testing.T) {
 		t.Logf("%d calls were refused for QPS and retried", codes["90018"])
 	}
 	t.Logf("100 calls in %s", elapsed)
+}
+
+// TestPullReportsProgress: a pull reports each answered listRecord call of
+// its plan to the caller's progress bar, ending at done == total.
+func TestPullReportsProgress(t *testing.T) {
+	c := dt.GenerateCompany(1, 120, monday, 10)
+	e := newEnv(t, c, nil, func(cfg *Config) { cfg.Users = userIDs(c) })
+	var got [][2]int
+	var mu sync.Mutex
+	ctx := connectors.WithProgress(context.Background(), func(done, total int) {
+		mu.Lock()
+		got = append(got, [2]int{done, total})
+		mu.Unlock()
+	})
+	if _, err := e.conn.Pull(ctx, connectors.Window{From: monday, To: monday.AddDate(0, 0, 10)}, func(context.Context, []mapping.Event) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 6 || got[5] != [2]int{6, 6} {
+		t.Fatalf("progress %v, want 6 reports ending at 6/6 (3 user groups × 2 spans)", got)
+	}
 }

@@ -162,8 +162,9 @@ type checkinResponse struct {
 func (c *Connector) pullCheckins(ctx context.Context, users []string, w connectors.Window, keep func(time.Time) bool, seen *punchSet, em *emitter, received time.Time) error {
 	spans := secondSpans(w, maxSpan)
 	groups := chunk(users, maxUsersPerCall)
-	var skipped atomic.Int64
-	err := c.forEach(ctx, len(spans)*len(groups), func(ctx context.Context, i int) error {
+	var skipped, done atomic.Int64
+	total := len(spans) * len(groups)
+	err := c.forEach(ctx, total, func(ctx context.Context, i int) error {
 		span, group := spans[i/len(groups)], groups[i%len(groups)]
 		rows, err := c.checkinData(ctx, group, span)
 		if err != nil {
@@ -190,7 +191,11 @@ func (c *Connector) pullCheckins(ctx context.Context, users []string, w connecto
 			}
 			events = append(events, ev)
 		}
-		return em.send(ctx, events)
+		if err := em.send(ctx, events); err != nil {
+			return err
+		}
+		connectors.ReportProgress(ctx, int(done.Add(1)), total)
+		return nil
 	})
 	if n := skipped.Load(); n > 0 {
 		c.log.Warn("check-in rows without a user or time skipped", "count", n)
