@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -225,36 +223,13 @@ func (e *APIError) Is(target error) bool {
 // code renders an errcode for the stats.
 func code(c int) string { return strconv.Itoa(c) }
 
-// secretParam matches the query values that must never leave the process:
-// the access token, the app secret and a Stream ticket, also when
-// URL-encoded inside another URL.
-var secretParam = regexp.MustCompile(`(?i)((?:access_token|appsecret|ticket)(?:=|%3D))(?:[^&\s"'#%]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))*`)
+// secrets are the query values that must never leave the process:
+// the access token, the app secret and a Stream ticket.
+var secrets = connectors.NewRedactor("access_token", "appsecret", "ticket")
 
-// redact replaces access_token= and appsecret= values in s.
-func redact(s string) string {
-	return secretParam.ReplaceAllString(s, "${1}REDACTED")
-}
+// redact replaces the secret values in s.
+func redact(s string) string { return secrets.String(s) }
 
-// redactedError carries an error whose text had secrets in it.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redactErr returns err with every access_token= and appsecret= value
-// removed from its text and from the URL of a *url.Error inside it, so that
-// the caller may log or wrap it freely. The wrapped error stays reachable
-// for errors.Is (context.DeadlineExceeded and the like).
-func redactErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		ue.URL = redact(ue.URL)
-	}
-	return &redactedError{msg: redact(err.Error()), err: err}
-}
+// redactErr returns err with the secret values removed from its text and
+// from the URL of a *url.Error inside it.
+func redactErr(err error) error { return secrets.Error(err) }

@@ -3,8 +3,6 @@ package wecom
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
 	"strconv"
 
 	"github.com/punchbridge/punchbridge/connectors"
@@ -162,36 +160,13 @@ func permissionHint(api string) string {
 // code renders an errcode for the stats.
 func code(c int) string { return strconv.Itoa(c) }
 
-// secretParam matches the query values that must never leave the process:
-// the access token and the app secret, also when URL-encoded inside
-// another URL.
-var secretParam = regexp.MustCompile(`(?i)((?:access_token|corpsecret)(?:=|%3D))(?:[^&\s"'#%]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))*`)
+// secrets are the query values that must never leave the process:
+// the access token and the app secrets.
+var secrets = connectors.NewRedactor("access_token", "corpsecret")
 
-// redact replaces access_token= and corpsecret= values in s.
-func redact(s string) string {
-	return secretParam.ReplaceAllString(s, "${1}REDACTED")
-}
+// redact replaces the secret values in s.
+func redact(s string) string { return secrets.String(s) }
 
-// redactedError carries an error whose text had secrets in it.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redactErr returns err with every access_token= and corpsecret= value
-// removed from its text and from the URL of a *url.Error inside it, so
-// that the caller may log or wrap it freely. The wrapped error stays
-// reachable for errors.Is (context.DeadlineExceeded and the like).
-func redactErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		ue.URL = redact(ue.URL)
-	}
-	return &redactedError{msg: redact(err.Error()), err: err}
-}
+// redactErr returns err with the secret values removed from its text and
+// from the URL of a *url.Error inside it.
+func redactErr(err error) error { return secrets.Error(err) }
