@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	dt "github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
+	"github.com/punchbridge/punchbridge/connectors/lenient"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -193,7 +194,7 @@ func TestInstanceStatus(t *testing.T) {
 		{"an approved revoke request revokes", instance{Status: "COMPLETED", Result: "agree", attached: []instance{agreeRevoke}}, mapping.StatusRevoked, "2026-03-03T02:00Z"},
 		{"a refused revoke request does not", instance{Status: "COMPLETED", Result: "agree", attached: []instance{{BizAction: "REVOKE", Status: "COMPLETED", Result: "refuse"}}}, mapping.StatusApproved, finished},
 	} {
-		tc.in.CreateTime, tc.in.FinishTime = flexString(created), flexString(finished)
+		tc.in.CreateTime, tc.in.FinishTime = lenient.String(created), lenient.String(finished)
 		st, when, ok := instanceStatus(tc.in)
 		if !ok || st != tc.want || !when.Equal(instanceTime(tc.at)) {
 			t.Errorf("%s: status %q at %s (ok %v), want %q at %s", tc.name, st, when, ok, tc.want, tc.at)
@@ -217,7 +218,7 @@ func TestInstanceStatus(t *testing.T) {
 		{"an invalid mapped status is ignored", instance{Status: "RUNNING"}, "done", mapping.StatusPending, true},
 		{"neither knows", instance{Status: "SUSPENDED"}, "", "", false},
 	} {
-		tc.in.CreateTime, tc.in.FinishTime = flexString(created), flexString(finished)
+		tc.in.CreateTime, tc.in.FinishTime = lenient.String(created), lenient.String(finished)
 		if st, _, ok := approvalStatus(tc.in, tc.mapped); st != tc.want || ok != tc.ok {
 			t.Errorf("%s: status %q (ok %v), want %q (ok %v)", tc.name, st, ok, tc.want, tc.ok)
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/lenient"
 )
 
 // userPageSize is the page size of topapi/v2/user/list. The platform does
@@ -18,7 +19,7 @@ type deptRequest struct {
 
 type listSubDeptResponse struct {
 	Result struct {
-		DeptIDList flexInts `json:"dept_id_list"`
+		DeptIDList lenient.Ints `json:"dept_id_list"`
 	} `json:"result"`
 }
 
@@ -30,19 +31,19 @@ type userListRequest struct {
 
 type userListResponse struct {
 	Result struct {
-		HasMore    flexBool     `json:"has_more"`
-		NextCursor flexInt      `json:"next_cursor"`
+		HasMore    lenient.Bool `json:"has_more"`
+		NextCursor lenient.Int  `json:"next_cursor"`
 		List       []directUser `json:"list"`
 	} `json:"result"`
 }
 
 type directUser struct {
-	UserID     flexString `json:"userid"`
-	Name       flexString `json:"name"`
-	JobNumber  flexString `json:"job_number"`
-	Mobile     flexString `json:"mobile"`
-	Email      flexString `json:"email"`
-	DeptIDList flexInts   `json:"dept_id_list"`
+	UserID     lenient.String `json:"userid"`
+	Name       lenient.String `json:"name"`
+	JobNumber  lenient.String `json:"job_number"`
+	Mobile     lenient.String `json:"mobile"`
+	Email      lenient.String `json:"email"`
+	DeptIDList lenient.Ints   `json:"dept_id_list"`
 }
 
 // Users lists the organisation's users, walking the departments from the

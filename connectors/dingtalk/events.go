@@ -12,6 +12,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/lenient"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -221,15 +222,15 @@ func (c *Connector) ownUsers(users []string) []string {
 // raw punch facts, without the platform's verdicts (platform API
 // reference A6).
 type pushedRecord struct {
-	UserID         flexString `json:"userId"`
-	CorpID         flexString `json:"corpId"`
-	CheckTime      flexInt    `json:"checkTime"`
-	LocationMethod flexString `json:"locationMethod"`
-	LocationResult flexString `json:"locationResult"`
-	Address        flexString `json:"address"`
-	Latitude       flexFloat  `json:"latitude"`
-	Longitude      flexFloat  `json:"longitude"`
-	DeviceSN       flexString `json:"deviceSN"`
+	UserID         lenient.String `json:"userId"`
+	CorpID         lenient.String `json:"corpId"`
+	CheckTime      lenient.Int    `json:"checkTime"`
+	LocationMethod lenient.String `json:"locationMethod"`
+	LocationResult lenient.String `json:"locationResult"`
+	Address        lenient.String `json:"address"`
+	Latitude       lenient.Float  `json:"latitude"`
+	Longitude      lenient.Float  `json:"longitude"`
+	DeviceSN       lenient.String `json:"deviceSN"`
 }
 
 // pushedPunch maps one pushed punch to an event with the same id as the

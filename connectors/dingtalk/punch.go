@@ -9,6 +9,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/punchbridge/punchbridge/connectors/lenient"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -17,27 +18,27 @@ import (
 // type them as strings, the platform's samples send numbers, and an
 // unexpected type must not fail a whole page.
 type punchRecord struct {
-	ID                flexString `json:"id"`
-	UserID            flexString `json:"userId"`
-	CheckType         flexString `json:"checkType"`
-	TimeResult        flexString `json:"timeResult"`
-	LocationResult    flexString `json:"locationResult"`
-	SourceType        flexString `json:"sourceType"`
-	LocationMethod    flexString `json:"locationMethod"`
-	UserCheckTime     flexInt    `json:"userCheckTime"`
-	CheckTime         flexInt    `json:"checkTime"` // the name punch events use; accepted as a fallback
-	BaseCheckTime     flexInt    `json:"baseCheckTime"`
-	PlanCheckTime     flexInt    `json:"planCheckTime"`
-	IsLegal           flexBool   `json:"isLegal"`
-	InvalidRecordType flexString `json:"invalidRecordType"`
-	UserLatitude      flexFloat  `json:"userLatitude"`
-	UserLongitude     flexFloat  `json:"userLongitude"`
-	UserAccuracy      flexFloat  `json:"userAccuracy"`
-	UserAddress       flexString `json:"userAddress"`
-	DeviceID          flexString `json:"deviceId"`
-	DeviceSN          flexString `json:"deviceSN"`
-	UserSSID          flexString `json:"userSsid"`
-	UserMacAddr       flexString `json:"userMacAddr"`
+	ID                lenient.String `json:"id"`
+	UserID            lenient.String `json:"userId"`
+	CheckType         lenient.String `json:"checkType"`
+	TimeResult        lenient.String `json:"timeResult"`
+	LocationResult    lenient.String `json:"locationResult"`
+	SourceType        lenient.String `json:"sourceType"`
+	LocationMethod    lenient.String `json:"locationMethod"`
+	UserCheckTime     lenient.Int    `json:"userCheckTime"`
+	CheckTime         lenient.Int    `json:"checkTime"` // the name punch events use; accepted as a fallback
+	BaseCheckTime     lenient.Int    `json:"baseCheckTime"`
+	PlanCheckTime     lenient.Int    `json:"planCheckTime"`
+	IsLegal           lenient.Bool   `json:"isLegal"`
+	InvalidRecordType lenient.String `json:"invalidRecordType"`
+	UserLatitude      lenient.Float  `json:"userLatitude"`
+	UserLongitude     lenient.Float  `json:"userLongitude"`
+	UserAccuracy      lenient.Float  `json:"userAccuracy"`
+	UserAddress       lenient.String `json:"userAddress"`
+	DeviceID          lenient.String `json:"deviceId"`
+	DeviceSN          lenient.String `json:"deviceSN"`
+	UserSSID          lenient.String `json:"userSsid"`
+	UserMacAddr       lenient.String `json:"userMacAddr"`
 
 	// raw is the record as the platform sent it, kept beside the event for
 	// the raw-payload retention.

@@ -14,6 +14,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/lenient"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -61,17 +62,17 @@ type gatewayRequest struct {
 }
 
 type gatewayResponse struct {
-	Endpoint flexString `json:"endpoint"`
-	Ticket   flexString `json:"ticket"`
+	Endpoint lenient.String `json:"endpoint"`
+	Ticket   lenient.String `json:"ticket"`
 }
 
 // dataFrame is one frame the gateway sends; data is a JSON string.
 type dataFrame struct {
-	SpecVersion string                `json:"specVersion"`
-	Type        string                `json:"type"`
-	Time        flexInt               `json:"time"`
-	Headers     map[string]flexString `json:"headers"`
-	Data        string                `json:"data"`
+	SpecVersion string                    `json:"specVersion"`
+	Type        string                    `json:"type"`
+	Time        lenient.Int               `json:"time"`
+	Headers     map[string]lenient.String `json:"headers"`
+	Data        string                    `json:"data"`
 }
 
 // frameAck answers one frame, by its message id.

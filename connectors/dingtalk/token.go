@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/lenient"
 )
 
 const (
@@ -20,8 +21,8 @@ const (
 )
 
 type tokenResponse struct {
-	AccessToken string  `json:"access_token"`
-	ExpiresIn   flexInt `json:"expires_in"`
+	AccessToken string      `json:"access_token"`
+	ExpiresIn   lenient.Int `json:"expires_in"`
 }
 
 // token returns a valid access token: the cached one until 10 minutes

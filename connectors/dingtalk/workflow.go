@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/punchbridge/punchbridge/connectors/lenient"
 )
 
 // Limits of workflow/processes/instanceIds/query (platform API reference
@@ -28,8 +30,8 @@ type instanceIDsRequest struct {
 
 type instanceIDsResponse struct {
 	Result struct {
-		List      []flexString `json:"list"`
-		NextToken flexString   `json:"nextToken"`
+		List      []lenient.String `json:"list"`
+		NextToken lenient.String   `json:"nextToken"`
 	} `json:"result"`
 }
 
@@ -65,7 +67,7 @@ func (c *Connector) instanceIDs(ctx context.Context, code string, from, to time.
 			if tok == "" || len(resp.Result.List) == 0 {
 				break
 			}
-			var n flexInt
+			var n lenient.Int
 			if err := n.UnmarshalJSON([]byte(tok)); err != nil || int64(n) <= next {
 				return ids, fmt.Errorf("dingtalk: list instances of %s: nextToken %q does not move forward from %d", code, tok, next)
 			}
@@ -91,36 +93,36 @@ func splitWindowRange(from, to time.Time, size time.Duration) [][2]time.Time {
 // instance is the result of get instance (v1.0 workflow/processInstances,
 // platform API reference A3), decoded leniently.
 type instance struct {
-	ID                         string          `json:"-"`
-	Title                      flexString      `json:"title"`
-	OriginatorUserID           flexString      `json:"originatorUserId"`
-	Status                     flexString      `json:"status"`
-	Result                     flexString      `json:"result"`
-	BizAction                  flexString      `json:"bizAction"`
-	BusinessID                 flexString      `json:"businessId"`
-	MainProcessInstanceID      flexString      `json:"mainProcessInstanceId"`
-	AttachedProcessInstanceIDs []flexString    `json:"attachedProcessInstanceIds"`
-	OperationRecords           []operation     `json:"operationRecords"`
-	FormComponentValues        []formComponent `json:"formComponentValues"`
-	CreateTime                 flexString      `json:"createTime"`
-	FinishTime                 flexString      `json:"finishTime"`
-	raw                        []byte          // the result object, for form paths
-	attached                   []instance      // the attached instances, when fetched
+	ID                         string           `json:"-"`
+	Title                      lenient.String   `json:"title"`
+	OriginatorUserID           lenient.String   `json:"originatorUserId"`
+	Status                     lenient.String   `json:"status"`
+	Result                     lenient.String   `json:"result"`
+	BizAction                  lenient.String   `json:"bizAction"`
+	BusinessID                 lenient.String   `json:"businessId"`
+	MainProcessInstanceID      lenient.String   `json:"mainProcessInstanceId"`
+	AttachedProcessInstanceIDs []lenient.String `json:"attachedProcessInstanceIds"`
+	OperationRecords           []operation      `json:"operationRecords"`
+	FormComponentValues        []formComponent  `json:"formComponentValues"`
+	CreateTime                 lenient.String   `json:"createTime"`
+	FinishTime                 lenient.String   `json:"finishTime"`
+	raw                        []byte           // the result object, for form paths
+	attached                   []instance       // the attached instances, when fetched
 }
 
 type operation struct {
-	Type   flexString `json:"type"`
-	Result flexString `json:"result"`
-	Date   flexString `json:"date"`
+	Type   lenient.String `json:"type"`
+	Result lenient.String `json:"result"`
+	Date   lenient.String `json:"date"`
 }
 
 type formComponent struct {
-	ID            flexString `json:"id"`
-	Name          flexString `json:"name"`
-	Value         flexString `json:"value"`
-	ExtValue      flexString `json:"extValue"`
-	ComponentType flexString `json:"componentType"`
-	BizAlias      flexString `json:"bizAlias"`
+	ID            lenient.String `json:"id"`
+	Name          lenient.String `json:"name"`
+	Value         lenient.String `json:"value"`
+	ExtValue      lenient.String `json:"extValue"`
+	ComponentType lenient.String `json:"componentType"`
+	BizAlias      lenient.String `json:"bizAlias"`
 }
 
 type instanceResponse struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/lenient"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -41,8 +42,8 @@ type approvalInfoRequest struct {
 }
 
 type approvalInfoResponse struct {
-	SpNoList      []flexString `json:"sp_no_list"`
-	NewNextCursor flexString   `json:"new_next_cursor"`
+	SpNoList      []lenient.String `json:"sp_no_list"`
+	NewNextCursor lenient.String   `json:"new_next_cursor"`
 }
 
 // pullApprovals emits the approval and make-up events of every approval

@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
+	"github.com/punchbridge/punchbridge/connectors/lenient"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -17,20 +18,20 @@ import (
 // what the connector reads itself, and the whole object (raw), which the
 // inbound mapping reads the form from.
 type approvalInfo struct {
-	SpNo       flexString `json:"sp_no"`
-	SpName     flexString `json:"sp_name"`
-	SpStatus   flexInt    `json:"sp_status"`
-	TemplateID flexString `json:"template_id"`
-	ApplyTime  flexInt    `json:"apply_time"`
+	SpNo       lenient.String `json:"sp_no"`
+	SpName     lenient.String `json:"sp_name"`
+	SpStatus   lenient.Int    `json:"sp_status"`
+	TemplateID lenient.String `json:"template_id"`
+	ApplyTime  lenient.Int    `json:"apply_time"`
 	Applyer    struct {
-		UserID  flexString `json:"userid"`
-		PartyID flexString `json:"partyid"`
+		UserID  lenient.String `json:"userid"`
+		PartyID lenient.String `json:"partyid"`
 	} `json:"applyer"`
 	SpRecord []struct {
-		SpStatus flexInt `json:"sp_status"`
+		SpStatus lenient.Int `json:"sp_status"`
 		Details  []struct {
-			SpStatus flexInt `json:"sp_status"`
-			SpTime   flexInt `json:"sptime"`
+			SpStatus lenient.Int `json:"sp_status"`
+			SpTime   lenient.Int `json:"sptime"`
 		} `json:"details"`
 	} `json:"sp_record"`
 	raw []byte

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/lenient"
 )
 
 // listIDPageSize is the limit of user/list_id: 1..10000 (B4).
@@ -28,10 +29,10 @@ type listIDRequest struct {
 }
 
 type listIDResponse struct {
-	NextCursor flexString `json:"next_cursor"`
+	NextCursor lenient.String `json:"next_cursor"`
 	DeptUser   []struct {
-		UserID     flexString `json:"userid"`
-		Department flexInt    `json:"department"`
+		UserID     lenient.String `json:"userid"`
+		Department lenient.Int    `json:"department"`
 	} `json:"dept_user"`
 }
 
@@ -74,16 +75,16 @@ func (c *Connector) listUserIDs(ctx context.Context) ([]string, map[string][]str
 
 // userGetResponse is the part of user/get the directory reads (B4).
 type userGetResponse struct {
-	UserID  flexString `json:"userid"`
-	Name    flexString `json:"name"`
-	Email   flexString `json:"email"`
-	Mobile  flexString `json:"mobile"`
+	UserID  lenient.String `json:"userid"`
+	Name    lenient.String `json:"name"`
+	Email   lenient.String `json:"email"`
+	Mobile  lenient.String `json:"mobile"`
 	Extattr struct {
 		Attrs []struct {
-			Type flexInt    `json:"type"`
-			Name flexString `json:"name"`
+			Type lenient.Int    `json:"type"`
+			Name lenient.String `json:"name"`
 			Text struct {
-				Value flexString `json:"value"`
+				Value lenient.String `json:"value"`
 			} `json:"text"`
 		} `json:"attrs"`
 	} `json:"extattr"`
@@ -102,12 +103,12 @@ type staffInfoRequest struct {
 
 type staffInfoResponse struct {
 	FieldInfo []struct {
-		FieldID     flexInt    `json:"fieldid"`
-		Result      flexInt    `json:"result"`
-		ValueString flexString `json:"value_string"`
-		ValueUint64 flexString `json:"value_uint64"`
-		ValueUint32 flexString `json:"value_uint32"`
-		ValueInt64  flexString `json:"value_int64"`
+		FieldID     lenient.Int    `json:"fieldid"`
+		Result      lenient.Int    `json:"result"`
+		ValueString lenient.String `json:"value_string"`
+		ValueUint64 lenient.String `json:"value_uint64"`
+		ValueUint32 lenient.String `json:"value_uint32"`
+		ValueInt64  lenient.String `json:"value_int64"`
 	} `json:"field_info"`
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/punchbridge/punchbridge/connectors/lenient"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -15,19 +16,19 @@ import (
 // platform API reference B2.1). Times are Unix seconds; lat and lng are
 // degrees × 1,000,000 in GCJ-02.
 type checkinRow struct {
-	UserID         flexString `json:"userid"`
-	GroupName      flexString `json:"groupname"`
-	CheckinType    flexString `json:"checkin_type"`
-	ExceptionType  flexString `json:"exception_type"`
-	CheckinTime    flexInt    `json:"checkin_time"`
-	LocationTitle  flexString `json:"location_title"`
-	LocationDetail flexString `json:"location_detail"`
-	WifiName       flexString `json:"wifiname"`
-	WifiMac        flexString `json:"wifimac"`
-	Lat            flexInt    `json:"lat"`
-	Lng            flexInt    `json:"lng"`
-	DeviceID       flexString `json:"deviceid"`
-	SchCheckinTime flexInt    `json:"sch_checkin_time"`
+	UserID         lenient.String `json:"userid"`
+	GroupName      lenient.String `json:"groupname"`
+	CheckinType    lenient.String `json:"checkin_type"`
+	ExceptionType  lenient.String `json:"exception_type"`
+	CheckinTime    lenient.Int    `json:"checkin_time"`
+	LocationTitle  lenient.String `json:"location_title"`
+	LocationDetail lenient.String `json:"location_detail"`
+	WifiName       lenient.String `json:"wifiname"`
+	WifiMac        lenient.String `json:"wifimac"`
+	Lat            lenient.Int    `json:"lat"`
+	Lng            lenient.Int    `json:"lng"`
+	DeviceID       lenient.String `json:"deviceid"`
+	SchCheckinTime lenient.Int    `json:"sch_checkin_time"`
 
 	// raw is the row as WeCom sent it, kept beside the event for the
 	// raw-payload retention.
@@ -199,10 +200,10 @@ func results(exceptionType string) (verdict string, anomalies []string) {
 // hardwareRow is one raw punch of hardware/get_hardware_checkin_data
 // (获取设备打卡数据, B2.2).
 type hardwareRow struct {
-	UserID      flexString `json:"userid"`
-	CheckinTime flexInt    `json:"checkin_time"`
-	DeviceSN    flexString `json:"device_sn"`
-	DeviceName  flexString `json:"device_name"`
+	UserID      lenient.String `json:"userid"`
+	CheckinTime lenient.Int    `json:"checkin_time"`
+	DeviceSN    lenient.String `json:"device_sn"`
+	DeviceName  lenient.String `json:"device_name"`
 }
 
 // event maps a raw device punch that has no check-in row to a punch event.

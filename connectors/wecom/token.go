@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/lenient"
 )
 
 const (
@@ -89,8 +90,8 @@ func newApps(cfg Config) map[string]*app {
 }
 
 type tokenResponse struct {
-	AccessToken string  `json:"access_token"`
-	ExpiresIn   flexInt `json:"expires_in"`
+	AccessToken string      `json:"access_token"`
+	ExpiresIn   lenient.Int `json:"expires_in"`
 }
 
 // token returns a valid access token of app a: the cached one until 10

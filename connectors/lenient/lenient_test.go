@@ -1,4 +1,4 @@
-package dingtalk
+package lenient
 
 import (
 	"encoding/json"
@@ -8,24 +8,24 @@ import (
 
 func TestLenientDecoding(t *testing.T) {
 	type doc struct {
-		I  flexInt    `json:"i"`
-		F  flexFloat  `json:"f"`
-		S  flexString `json:"s"`
-		B  flexBool   `json:"b"`
-		IS flexInts   `json:"is"`
+		I  Int    `json:"i"`
+		F  Float  `json:"f"`
+		S  String `json:"s"`
+		B  Bool   `json:"b"`
+		IS Ints   `json:"is"`
 	}
 	for _, tc := range []struct {
 		in   string
 		want doc
 	}{
 		{`{"i":1599441505000,"f":30.285413,"s":2376620852,"b":true,"is":[2,3]}`,
-			doc{I: 1599441505000, F: flexFloat{30.285413, true}, S: "2376620852", B: flexBool{true, true}, IS: flexInts{2, 3}}},
+			doc{I: 1599441505000, F: Float{30.285413, true}, S: "2376620852", B: Bool{true, true}, IS: Ints{2, 3}}},
 		{`{"i":"1599441505000","f":"30.285413","s":"abc","b":"Y","is":"[2,3]"}`,
-			doc{I: 1599441505000, F: flexFloat{30.285413, true}, S: "abc", B: flexBool{true, true}, IS: flexInts{2, 3}}},
+			doc{I: 1599441505000, F: Float{30.285413, true}, S: "abc", B: Bool{true, true}, IS: Ints{2, 3}}},
 		{`{"i":"65.0","f":"65","b":"N","is":["4","5"]}`,
-			doc{I: 65, F: flexFloat{65, true}, B: flexBool{false, true}, IS: flexInts{4, 5}}},
+			doc{I: 65, F: Float{65, true}, B: Bool{false, true}, IS: Ints{4, 5}}},
 		{`{"i":1.599441505e12,"b":"false","is":[]}`,
-			doc{I: 1599441505000, B: flexBool{false, true}, IS: flexInts{}}},
+			doc{I: 1599441505000, B: Bool{false, true}, IS: Ints{}}},
 		{`{"i":null,"f":null,"s":null,"b":null,"is":null}`, doc{}},
 		{`{"i":"","f":"","s":"","b":"","is":""}`, doc{}},
 		{`{}`, doc{}},
