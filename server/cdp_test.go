@@ -12,7 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -77,11 +79,20 @@ type page struct {
 func launchChromium(t *testing.T, ctx context.Context) *page {
 	t.Helper()
 	bin := findChromium(t)
-	profile := t.TempDir()
+	// The profile is removed by hand, after the whole browser is gone:
+	// Chromium's helper processes write to it until they die, which races
+	// t.TempDir's cleanup.
+	profile, err := os.MkdirTemp("", "punchbridge-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 		"--disable-extensions", "--no-default-browser-check", "--hide-scrollbars", "--mute-audio",
 		"--user-data-dir="+profile, "--remote-debugging-port=0", "--window-size=1366,900", "about:blank")
+	// Its own process group, so that stopping it stops the renderer and
+	// GPU helpers too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -90,8 +101,15 @@ func launchChromium(t *testing.T, ctx context.Context) *page {
 		t.Fatalf("start %s: %v", bin, err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		cmd.Wait()
+		for i := 0; i < 50; i++ {
+			if err := os.RemoveAll(profile); err == nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("browser profile %s left behind", profile)
 	})
 	wsURL := make(chan string, 1)
 	go func() {
