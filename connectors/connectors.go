@@ -52,6 +52,25 @@ type Source interface {
 type PullStats struct {
 	Events   int            // events emitted
 	APICalls map[string]int // calls made, by API name
+	// Quota is how much of each rate-limited API's quota the pull used,
+	// by API name; sources that know their platform's limits fill it.
+	Quota map[string]QuotaUse
+}
+
+// QuotaUse is how much of one API's rate limit a pull used.
+type QuotaUse struct {
+	// Calls counts the requests sent, retries included.
+	Calls int `json:"calls"`
+	// Limit is how many calls the platform allows per Window (20 a second
+	// for a DingTalk API, 600 a minute for WeCom's getcheckindata).
+	Limit  float64       `json:"limit"`
+	Window time.Duration `json:"window_ns"`
+	// Elapsed is the time from the first call to the last one, plus one
+	// call's share of the window (Window/Limit): the slots the calls took.
+	Elapsed time.Duration `json:"elapsed_ns"`
+	// Utilisation is Calls / (Limit × Elapsed / Window): 1 means every
+	// slot of the quota was used while the calls ran.
+	Utilisation float64 `json:"utilisation"`
 }
 
 // Add merges o into s.
@@ -63,6 +82,29 @@ func (s *PullStats) Add(o PullStats) {
 		}
 		s.APICalls[k] += v
 	}
+	for k, q := range o.Quota {
+		if s.Quota == nil {
+			s.Quota = map[string]QuotaUse{}
+		}
+		cur, ok := s.Quota[k]
+		if !ok {
+			s.Quota[k] = q
+			continue
+		}
+		cur.Calls += q.Calls
+		cur.Elapsed += q.Elapsed
+		cur.Utilisation = Utilisation(cur.Calls, cur.Limit, cur.Window, cur.Elapsed)
+		s.Quota[k] = cur
+	}
+}
+
+// Utilisation is calls / (limit × elapsed / window), or 0 when there is no
+// limit or no time.
+func Utilisation(calls int, limit float64, window, elapsed time.Duration) float64 {
+	if limit <= 0 || window <= 0 || elapsed <= 0 {
+		return 0
+	}
+	return float64(calls) / (limit * elapsed.Seconds() / window.Seconds())
 }
 
 // Receiver turns a platform's webhook requests into events.

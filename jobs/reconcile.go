@@ -3,7 +3,9 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/punchbridge/punchbridge/mapping"
@@ -15,17 +17,104 @@ import (
 // checkout windows) has closed, so nothing further can be computed for it.
 const settleMargin = 48 * time.Hour
 
+// dayBatch is how many day records reconciliation stores in one write when
+// the ledger can store several at once (DayBatcher); tests lower it.
+var dayBatch = 1000
+
+// DayBatcher is a ledger that stores several day records in one
+// transaction: each as PutDay would, one after another, and each changed
+// one queued for every sink in sinks as Enqueue would; it reports which
+// changed. The SQLite ledger implements it; reconciliation falls back to
+// PutDay and Enqueue for a ledger that does not.
+type DayBatcher interface {
+	PutDays(ctx context.Context, recs []mapping.DayRecord, sinks []string) (changed []bool, err error)
+}
+
+// employeeRun is the work of reconciling one employee.
+type employeeRun struct {
+	emp, from, to string
+	wm            time.Time
+	clearBefore   string   // dirty dates before it are cleared even without a record
+	dirty         []string // the employee's dirty dates
+	recs          []mapping.DayRecord
+	err           error
+}
+
 // reconcile recomputes, for every employee on the roster, the dates from
 // the start of the look-back window (or the employee's oldest dirty date, if
 // older) to the date of the employee's watermark, stores changed day records
 // as new versions and queues them for every sink.
+//
+// Employees are the unit of work. A pool of one worker per core loads one
+// employee's events and computes the days; this goroutine stores the
+// records of finished employees, a few hundred employees to a transaction,
+// and then clears their dirty days. Memory grows with the employees in
+// flight (the workers', and those waiting to be stored), never with the
+// whole period's events. The first error stops the run: what was stored
+// stays stored, and the days not yet cleared stay dirty for the next run.
 func (s *Sync) reconcile(ctx context.Context, now time.Time, wms watermarks, rep *Report) error {
+	runs, err := s.plan(ctx, now, wms)
+	if err != nil || len(runs) == 0 {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := min(runtime.GOMAXPROCS(0), len(runs))
+	todo := make(chan *employeeRun)
+	done := make(chan *employeeRun, workers)
+	go func() {
+		defer close(todo)
+		for _, r := range runs {
+			select {
+			case todo <- r:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for r := range todo {
+				r.recs, r.err = s.computeEmployee(ctx, r)
+				select {
+				case done <- r:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	w := dayWriter{s: s, rep: rep}
+	var firstErr error
+	for r := range done {
+		switch {
+		case firstErr != nil:
+			continue // drain until the workers stop
+		case r.err != nil:
+			firstErr = r.err
+		default:
+			firstErr = w.add(ctx, r)
+		}
+		if firstErr != nil {
+			cancel()
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	return w.flush(ctx)
+}
+
+// plan lists the employees to reconcile and each one's range of dates.
+func (s *Sync) plan(ctx context.Context, now time.Time, wms watermarks) ([]*employeeRun, error) {
 	loc := s.Engine.Location()
 	from := now.Add(-s.Lookback).In(loc).Format(time.DateOnly)
-
 	dirty, err := s.Ledger.DirtyDays(ctx)
 	if err != nil {
-		return fmt.Errorf("sync: list dirty days: %w", err)
+		return nil, fmt.Errorf("sync: list dirty days: %w", err)
 	}
 	dirtyBy := map[string][]string{}
 	for _, d := range dirty {
@@ -33,75 +122,136 @@ func (s *Sync) reconcile(ctx context.Context, now time.Time, wms watermarks, rep
 	}
 	roster, err := s.roster(ctx, dirtyBy)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var runs []*employeeRun
 	for _, emp := range roster {
 		wm := wms.For(s.Identities.Tenants(emp))
 		if wm.IsZero() {
 			continue // a source feeding this employee has never been pulled
 		}
-		to := wm.In(loc).Format(time.DateOnly)
-		clearBefore := wm.Add(-settleMargin).In(loc).Format(time.DateOnly)
-		efrom := from
-		for _, d := range dirtyBy[emp] {
-			if d < efrom {
-				efrom = d
+		r := &employeeRun{emp: emp, from: from, to: wm.In(loc).Format(time.DateOnly), wm: wm,
+			clearBefore: wm.Add(-settleMargin).In(loc).Format(time.DateOnly), dirty: dirtyBy[emp]}
+		for _, d := range r.dirty {
+			if d < r.from {
+				r.from = d
 			}
 		}
-		if efrom > to {
+		if r.from > r.to {
 			continue
 		}
-		got, err := s.reconcileEmployee(ctx, emp, efrom, to, wm, rep)
-		if err != nil {
-			return err
-		}
-		var done []mapping.EmployeeDay
-		for _, d := range dirtyBy[emp] {
-			if d <= to && (got[d] || d < clearBefore) {
-				done = append(done, mapping.EmployeeDay{EmployeeID: emp, Date: d})
-			}
-		}
-		if err := s.clearDirty(ctx, done); err != nil {
-			return err
-		}
+		runs = append(runs, r)
 	}
-	return nil
+	return runs, nil
 }
 
-// reconcileEmployee computes one employee's days and reports which dates
-// produced a record.
-func (s *Sync) reconcileEmployee(ctx context.Context, emp, from, to string, wm time.Time, rep *Report) (map[string]bool, error) {
-	start, end := s.Engine.EventSpan(from, to)
-	events, err := s.Ledger.Events(ctx, emp, start, end)
+// computeEmployee loads one employee's events and computes the days.
+func (s *Sync) computeEmployee(ctx context.Context, r *employeeRun) ([]mapping.DayRecord, error) {
+	start, end := s.Engine.EventSpan(r.from, r.to)
+	events, err := s.Ledger.Events(ctx, r.emp, start, end)
 	if err != nil {
-		return nil, fmt.Errorf("sync: load events of %s: %w", emp, err)
+		return nil, fmt.Errorf("sync: load events of %s: %w", r.emp, err)
 	}
-	recs, err := s.Engine.Employee(emp, events, from, to, wm)
+	recs, err := s.Engine.Employee(r.emp, events, r.from, r.to, r.wm)
 	if err != nil {
-		return nil, fmt.Errorf("sync: reconcile %s %s..%s: %w", emp, from, to, err)
+		return nil, fmt.Errorf("sync: reconcile %s %s..%s: %w", r.emp, r.from, r.to, err)
 	}
-	got := make(map[string]bool, len(recs))
-	for _, rec := range recs {
-		got[rec.Date] = true
-		stored, changed, err := s.Ledger.PutDay(ctx, rec)
-		if err != nil {
-			return nil, fmt.Errorf("sync: store day %s %s: %w", emp, rec.Date, err)
+	return recs, nil
+}
+
+// dayWriter stores computed employees in batches and clears their dirty
+// days once their records are stored. Only the reconcile goroutine uses it.
+type dayWriter struct {
+	s       *Sync
+	rep     *Report
+	pending []*employeeRun
+	n       int // records pending
+}
+
+func (w *dayWriter) add(ctx context.Context, r *employeeRun) error {
+	w.pending = append(w.pending, r)
+	w.n += len(r.recs)
+	if w.n < dayBatch {
+		return nil
+	}
+	return w.flush(ctx)
+}
+
+// flush stores the pending records, queues the changed ones for the sinks
+// and clears the pending employees' finished dirty days.
+func (w *dayWriter) flush(ctx context.Context) error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	var sinks []string
+	for _, sink := range w.s.Sinks {
+		if !carriesEvents(sink) { // such a sink gets the events, not the day
+			sinks = append(sinks, sink.Name())
 		}
-		rep.DaysReconciled++
+	}
+	recs := make([]mapping.DayRecord, 0, w.n)
+	for _, r := range w.pending {
+		recs = append(recs, r.recs...)
+	}
+	changed, err := w.store(ctx, recs, sinks)
+	if err != nil {
+		return err
+	}
+	w.rep.DaysReconciled += len(recs)
+	w.rep.DaysChanged += changed
+	var finished []mapping.EmployeeDay
+	for _, r := range w.pending {
+		got := make(map[string]bool, len(r.recs))
+		for _, rec := range r.recs {
+			got[rec.Date] = true
+		}
+		for _, d := range r.dirty {
+			if d <= r.to && (got[d] || d < r.clearBefore) {
+				finished = append(finished, mapping.EmployeeDay{EmployeeID: r.emp, Date: d})
+			}
+		}
+	}
+	w.pending, w.n = w.pending[:0], 0
+	return w.s.clearDirty(ctx, finished)
+}
+
+// store writes recs and queues the changed ones for sinks, and returns how
+// many changed: in one transaction when the ledger is a DayBatcher, else a
+// PutDay and an Enqueue at a time.
+func (w *dayWriter) store(ctx context.Context, recs []mapping.DayRecord, sinks []string) (int, error) {
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	if b, ok := w.s.Ledger.(DayBatcher); ok {
+		changed, err := b.PutDays(ctx, recs, sinks)
+		if err != nil {
+			return 0, fmt.Errorf("sync: store %d days of %s..%s: %w", len(recs), recs[0].EmployeeID, recs[len(recs)-1].EmployeeID, err)
+		}
+		n := 0
+		for _, c := range changed {
+			if c {
+				n++
+			}
+		}
+		return n, nil
+	}
+	n := 0
+	for _, rec := range recs {
+		stored, changed, err := w.s.Ledger.PutDay(ctx, rec)
+		if err != nil {
+			return n, fmt.Errorf("sync: store day %s %s: %w", rec.EmployeeID, rec.Date, err)
+		}
 		if !changed {
 			continue
 		}
-		rep.DaysChanged++
-		for _, sink := range s.Sinks {
-			if carriesEvents(sink) {
-				continue // it gets the events, not the day
-			}
-			if err := s.Ledger.Enqueue(ctx, sink.Name(), stored); err != nil {
-				return nil, fmt.Errorf("sync: queue day %s %s v%d for %s: %w", emp, rec.Date, stored.Version, sink.Name(), err)
+		n++
+		for _, sink := range sinks {
+			if err := w.s.Ledger.Enqueue(ctx, sink, stored); err != nil {
+				return n, fmt.Errorf("sync: queue day %s %s v%d for %s: %w", rec.EmployeeID, rec.Date, stored.Version, sink, err)
 			}
 		}
 	}
-	return got, nil
+	return n, nil
 }
 
 // roster is every employee that can have a day: those the directories map,

@@ -50,6 +50,7 @@ func commands() map[string]command {
 		"jobs":         {"list jobs, show their run history, or run one now", runJobs},
 		"dlq":          {"list, show or replay the dead-letter queue of failed deliveries", runDLQ},
 		"callback":     {"decrypt a platform callback, or send a test one to an endpoint", runCallback},
+		"bench":        {"load-test a running serve with signed, encrypted webhooks and check every event was stored once", runBench},
 		"explain":      {"show how an employee's day record was computed, and its versions", runExplain},
 		"mapping":      {"try a field mapping on a payload, check a config's mappings, list presets", runMapping},
 	}

@@ -194,7 +194,9 @@ func (c *client) send(ctx context.Context, r request, token string) (int, []byte
 	if token != "" && r.v1 {
 		req.Header.Set(v1TokenHeader, token)
 	}
+	began := time.Now()
 	resp, err := c.http.Do(req)
+	c.limits.answered(r.api, time.Since(began))
 	if err != nil {
 		if resp != nil {
 			drain(resp.Body)

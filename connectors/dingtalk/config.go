@@ -62,8 +62,10 @@ type Config struct {
 	// (default 20, the platform's per-app per-API limit for a standard
 	// organization).
 	QPS float64 `yaml:"qps"`
-	// Concurrency is how many listRecord calls a pull keeps in flight
-	// (default 4); the QPS limit still paces them.
+	// Concurrency, when set, is how many listRecord calls a pull keeps in
+	// flight; the QPS limit still paces them. Unset (0), a pull starts
+	// DefaultConcurrency calls and adds more while the platform's answers
+	// are too slow for them to keep the QPS pace, up to 64.
 	Concurrency int `yaml:"concurrency"`
 
 	// Token and AESKey are the HTTP push settings of the developer console
@@ -154,9 +156,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.QPS == 0 {
 		c.QPS = DefaultQPS
-	}
-	if c.Concurrency == 0 {
-		c.Concurrency = DefaultConcurrency
 	}
 	if c.OwnerKey == "" {
 		c.OwnerKey = c.AppKey

@@ -96,7 +96,7 @@ func (s *sleeps) total() (int, time.Duration) {
 // a clock 40 days after monday, debug logs captured, retry waits of a
 // millisecond, a QPS limit high enough not to slow tests, and waits that
 // advance the clock instead of sleeping. edit may adjust the config.
-func newEnv(t *testing.T, company dingtalktest.Company, opts []dingtalktest.Option, edit func(*Config)) *env {
+func newEnv(t testing.TB, company dingtalktest.Company, opts []dingtalktest.Option, edit func(*Config)) *env {
 	t.Helper()
 	e := &env{clock: &clock{t: monday.AddDate(0, 0, 40)}, tokens: connectors.NewMemoryTokenCache(), logs: &syncBuffer{}}
 	e.srv = dingtalktest.NewServer(append([]dingtalktest.Option{

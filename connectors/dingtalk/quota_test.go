@@ -142,7 +142,7 @@ func TestClientSideLimiterPacesEachAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Five gaps of 22 ms at 50 QPS with the 10% margin; another API has
+	// Five gaps of 21 ms at 50 QPS with the 5% margin; another API has
 	// its own budget and does not wait.
 	if got := time.Since(start); got < 100*time.Millisecond {
 		t.Errorf("6 calls at 50 QPS took %s, want at least 100ms", got)

@@ -93,16 +93,19 @@ func (c *Connector) Stats() Stats { return c.client.snapshot() }
 // window is cut into spans of at most 7 days (the first starting at w.From
 // exactly, the last ending at w.To exactly) and the users into groups of at
 // most 50, so a window costs ceil(users/50) × ceil(span/7 days) listRecord
-// calls, made by up to cfg.Concurrency workers at the QPS limit. The
+// calls, paced at 95% of the QPS limit (see paceMargin) by as many calls in
+// flight as that pace needs (see inFlight). The
 // platform reads dates as whole seconds with both ends included, so spans
 // start and end on whole seconds (a window with fractions of a second is
 // widened to the enclosing seconds) and each answer is trimmed to its span
 // and to the window: adjacent spans never lose or repeat a punch.
 func (c *Connector) Pull(ctx context.Context, w connectors.Window, emit connectors.EmitFunc) (connectors.PullStats, error) {
 	cc := &callCounter{}
-	ctx = withCounter(ctx, cc)
+	q := newQuotaTracker()
+	ctx = withQuota(withCounter(ctx, cc), q)
 	st, err := c.pull(ctx, w, emit)
 	st.APICalls = cc.snapshot()
+	st.Quota = q.use(c.cfg.QPS)
 	return st, err
 }
 
@@ -158,32 +161,39 @@ func (c *Connector) pullPunches(ctx context.Context, users []string, w connector
 	jobs := make(chan call)
 	answers := make(chan answer)
 	var wg sync.WaitGroup
-	for range min(c.cfg.Concurrency, len(calls)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for cl := range jobs {
-				recs, err := c.listRecord(gctx, cl.users, cl.span)
-				a := answer{err: err}
-				for _, r := range recs {
-					ev, ok := r.event(c.name, c.cfg.CorpID, received)
-					if !ok {
-						a.skipped++
-						continue
-					}
-					if ev.Time.Before(cl.keep.From) || !ev.Time.Before(cl.keep.To) {
-						continue // the neighbouring span or window fetches it
-					}
-					ev.Via = via
-					a.events = append(a.events, ev)
-				}
-				select {
-				case answers <- a:
-				case <-gctx.Done():
-					return
-				}
+	flight := newInFlight(c.cfg.Concurrency, len(calls))
+	var worker func()
+	worker = func() {
+		defer wg.Done()
+		for cl := range jobs {
+			recs, err := c.listRecord(gctx, cl.users, cl.span)
+			if flight.grow(c.client.limits.pace(apiListRecord), c.client.limits.latency(apiListRecord)) {
+				wg.Add(1)
+				go worker()
 			}
-		}()
+			a := answer{err: err}
+			for _, r := range recs {
+				ev, ok := r.event(c.name, c.cfg.CorpID, received)
+				if !ok {
+					a.skipped++
+					continue
+				}
+				if ev.Time.Before(cl.keep.From) || !ev.Time.Before(cl.keep.To) {
+					continue // the neighbouring span or window fetches it
+				}
+				ev.Via = via
+				a.events = append(a.events, ev)
+			}
+			select {
+			case answers <- a:
+			case <-gctx.Done():
+				return
+			}
+		}
+	}
+	for range flight.started() {
+		wg.Add(1)
+		go worker()
 	}
 	go func() {
 		defer close(jobs)

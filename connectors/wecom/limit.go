@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/punchbridge/punchbridge/connectors"
 )
 
 // recoverAfter is how many successes in a row let a concurrency lowered by
@@ -35,6 +37,7 @@ type limits struct {
 
 type apiLimit struct {
 	bucket       *rate.Limiter // nil: not limited
+	perMinute    int           // the platform's limit; 0: not limited
 	blockedUntil time.Time
 	gate         *gate
 }
@@ -51,6 +54,7 @@ func newLimits(cfg Config, now func() time.Time, sleep func(context.Context, tim
 		a := &apiLimit{gate: newGate(cfg.Concurrency)}
 		if n := perMinute[limitName(api)]; n > 0 {
 			a.bucket = rate.NewLimiter(perMinuteRate(n), 1)
+			a.perMinute = n
 		}
 		l.apis[api] = a
 	}
@@ -97,7 +101,11 @@ func (l *limits) wait(ctx context.Context, api string) error {
 		}
 	}
 	if a.bucket == nil {
-		return ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		quotaOf(ctx).sent(api, l.now())
+		return nil
 	}
 	now := l.now()
 	r := a.bucket.ReserveN(now, 1)
@@ -107,7 +115,67 @@ func (l *limits) wait(ctx context.Context, api string) error {
 			return err
 		}
 	}
+	quotaOf(ctx).sent(api, l.now())
 	return nil
+}
+
+// perMinute is api's limit of calls a minute, 0 when it has none.
+func (l *limits) perMinute(api string) int { return l.get(api).perMinute }
+
+type quotaKey struct{}
+
+// quotaTracker records when one pull called each API, for its QuotaUse. A
+// nil tracker records nothing.
+type quotaTracker struct {
+	mu          sync.Mutex
+	calls       map[string]int
+	first, last map[string]time.Time
+}
+
+func newQuotaTracker() *quotaTracker {
+	return &quotaTracker{calls: map[string]int{}, first: map[string]time.Time{}, last: map[string]time.Time{}}
+}
+
+func withQuota(ctx context.Context, q *quotaTracker) context.Context {
+	return context.WithValue(ctx, quotaKey{}, q)
+}
+
+func quotaOf(ctx context.Context) *quotaTracker {
+	q, _ := ctx.Value(quotaKey{}).(*quotaTracker)
+	return q
+}
+
+func (q *quotaTracker) sent(api string, at time.Time) {
+	if q == nil {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.calls[api] == 0 {
+		q.first[api] = at
+	}
+	q.calls[api]++
+	q.last[api] = at
+}
+
+// use reports the calls of each rate-limited API against its limit.
+func (q *quotaTracker) use(l *limits) map[string]connectors.QuotaUse {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := map[string]connectors.QuotaUse{}
+	for api, n := range q.calls {
+		limit := l.perMinute(api)
+		if limit <= 0 {
+			continue
+		}
+		elapsed := q.last[api].Sub(q.first[api]) + time.Minute/time.Duration(limit)
+		out[api] = connectors.QuotaUse{Calls: n, Limit: float64(limit), Window: time.Minute, Elapsed: elapsed,
+			Utilisation: connectors.Utilisation(n, float64(limit), time.Minute, elapsed)}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // block stops api until d from now, after the platform answered 45009,

@@ -34,28 +34,47 @@ import (
 // A copy identical to an older revision is a duplicate too; the latest
 // revision stays the most recently stored content.
 func (l *Ledger) Append(ctx context.Context, events []mapping.Event) (ledger.AppendResult, error) {
-	for i, e := range events {
-		if e.ID == "" {
-			return ledger.AppendResult{}, fmt.Errorf("postgres ledger: append: event %d: id is empty; validate events before appending them", i)
+	res, err := l.AppendBatches(ctx, [][]mapping.Event{events})
+	if err != nil {
+		return ledger.AppendResult{}, err
+	}
+	return res[0], nil
+}
+
+// AppendBatches stores several callers' batches in one transaction, in
+// order, and reports each batch's result as if each had been appended on
+// its own in that order; ledger/groupcommit uses it to commit many webhook
+// requests at once. It works as Append does, over the union of the
+// batches' ids. Either every batch is stored or, on error, none.
+func (l *Ledger) AppendBatches(ctx context.Context, batches [][]mapping.Event) ([]ledger.AppendResult, error) {
+	total := 0
+	for _, events := range batches {
+		for i, e := range events {
+			if e.ID == "" {
+				return nil, fmt.Errorf("postgres ledger: append: event %d: id is empty; validate events before appending them", i)
+			}
+		}
+		total += len(events)
+	}
+	results := make([]ledger.AppendResult, len(batches))
+	if total == 0 {
+		return results, nil
+	}
+	fps := make([][]string, len(batches))
+	for b, events := range batches {
+		fps[b] = make([]string, len(events))
+		for i, e := range events {
+			fps[b][i] = mapping.Fingerprint(e)
 		}
 	}
-	if len(events) == 0 {
-		return ledger.AppendResult{}, nil
-	}
-	fps := make([]string, len(events))
-	for i, e := range events {
-		fps[i] = mapping.Fingerprint(e)
-	}
-	var res ledger.AppendResult
 	err := l.tx(ctx, func(tx pgx.Tx) error {
-		var err error
-		res, err = appendBatch(ctx, tx, events, fps, l.now())
-		return err
+		clear(results)
+		return appendBatches(ctx, tx, batches, fps, results, l.now())
 	})
 	if err != nil {
-		return ledger.AppendResult{}, fmt.Errorf("postgres ledger: append %d events: %w", len(events), err)
+		return nil, fmt.Errorf("postgres ledger: append %d events: %w", total, err)
 	}
-	return res, nil
+	return results, nil
 }
 
 // revision is one stored or new revision of an event, as the batch leaves it.
@@ -74,31 +93,36 @@ type revision struct {
 // history is every revision of one id.
 type history struct{ revs []*revision }
 
-func appendBatch(ctx context.Context, tx pgx.Tx, events []mapping.Event, fps []string, now time.Time) (ledger.AppendResult, error) {
+// appendBatches works out every batch against the stored histories of
+// its ids, counting each batch in its own result, and writes the outcome.
+func appendBatches(ctx context.Context, tx pgx.Tx, batches [][]mapping.Event, fps [][]string, results []ledger.AppendResult, now time.Time) error {
 	var ids []string
 	seen := map[string]bool{}
-	for _, e := range events {
-		if !seen[e.ID] {
-			seen[e.ID] = true
-			ids = append(ids, e.ID)
+	for _, events := range batches {
+		for _, e := range events {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				ids = append(ids, e.ID)
+			}
 		}
 	}
 	if err := lockEvents(ctx, tx, ids); err != nil {
-		return ledger.AppendResult{}, err
+		return err
 	}
 	// Read only after the locks: under READ COMMITTED this statement sees
 	// every revision a writer committed before releasing them.
 	hs, err := loadHistories(ctx, tx, ids)
 	if err != nil {
-		return ledger.AppendResult{}, err
+		return err
 	}
-	var res ledger.AppendResult
-	for i, e := range events {
-		if err := hs[e.ID].add(e, fps[i], &res); err != nil {
-			return ledger.AppendResult{}, fmt.Errorf("event %s: %w", e.ID, err)
+	for b, events := range batches {
+		for i, e := range events {
+			if err := hs[e.ID].add(e, fps[b][i], &results[b]); err != nil {
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
 		}
 	}
-	return res, writeHistories(ctx, tx, ids, hs, now)
+	return writeHistories(ctx, tx, ids, hs, now)
 }
 
 func loadHistories(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*history, error) {

@@ -23,18 +23,11 @@ func (l *Ledger) MarkDirty(ctx context.Context, days []mapping.EmployeeDay) erro
 	}
 	now := l.clock().UnixMilli()
 	err := l.write(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO dirty_days (employee_id, date, generation, marked_ms) VALUES (?, ?, 1, ?)
-			ON CONFLICT (employee_id, date) DO UPDATE SET generation = generation + 1, marked_ms = excluded.marked_ms`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, d := range days {
-			if _, err := stmt.ExecContext(ctx, d.EmployeeID, d.Date, now); err != nil {
-				return err
-			}
-		}
-		return nil
+		// One multi-row upsert; a day listed twice is marked twice, as two
+		// statements would.
+		return insertRows(ctx, tx, days, `INSERT INTO dirty_days (employee_id, date, generation, marked_ms) VALUES `,
+			` ON CONFLICT (employee_id, date) DO UPDATE SET generation = generation + 1, marked_ms = excluded.marked_ms`, 4,
+			func(d mapping.EmployeeDay, args []any) []any { return append(args, d.EmployeeID, d.Date, 1, now) })
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite ledger: mark %d days dirty: %w", len(days), err)

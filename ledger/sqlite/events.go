@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/mapping"
@@ -24,123 +25,106 @@ import (
 // A copy identical to an older revision is a duplicate too; the latest
 // revision stays the most recently stored content.
 func (l *Ledger) Append(ctx context.Context, events []mapping.Event) (ledger.AppendResult, error) {
-	for i, e := range events {
-		if e.ID == "" {
-			return ledger.AppendResult{}, fmt.Errorf("sqlite ledger: append: event %d: id is empty; validate events before appending them", i)
-		}
+	res, err := l.AppendBatches(ctx, [][]mapping.Event{events})
+	if err != nil {
+		return ledger.AppendResult{}, err
 	}
-	var res ledger.AppendResult
-	err := l.write(ctx, func(tx *sql.Tx) error {
-		res = ledger.AppendResult{}
-		a, err := newAppender(ctx, tx, l.clock().UnixMilli())
-		if err != nil {
-			return err
-		}
-		defer a.close()
-		for _, e := range events {
-			if err := a.append(ctx, e, &res); err != nil {
-				return fmt.Errorf("event %s: %w", e.ID, err)
+	return res[0], nil
+}
+
+// AppendBatches stores several callers' batches in one transaction, in
+// order, and reports each batch's result as if each had been appended on
+// its own in that order; ledger/groupcommit uses it to commit many webhook
+// requests at once. Either every batch is stored or, on error, none.
+//
+// The transaction reads the stored revisions of every id in the batches
+// with a few IN queries, works the batches out in memory, event by event,
+// and then writes: the latest flags of revised ids, remapped quarantined
+// copies, and the new revisions in multi-row INSERTs.
+func (l *Ledger) AppendBatches(ctx context.Context, batches [][]mapping.Event) ([]ledger.AppendResult, error) {
+	total := 0
+	for _, events := range batches {
+		for i, e := range events {
+			if e.ID == "" {
+				return nil, fmt.Errorf("sqlite ledger: append: event %d: id is empty; validate events before appending them", i)
 			}
 		}
-		return nil
+		total += len(events)
+	}
+	results := make([]ledger.AppendResult, len(batches))
+	if total == 0 {
+		return results, nil
+	}
+	st, err := l.stmts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite ledger: append %d events: %w", total, err)
+	}
+	err = l.write(ctx, func(tx *sql.Tx) error {
+		clear(results)
+		hs, ids, err := loadHistories(ctx, tx, st, batches)
+		if err != nil {
+			return err
+		}
+		var w writes
+		for b, events := range batches {
+			for _, e := range events {
+				if err := hs[e.ID].add(e, mapping.Fingerprint(e), &results[b], &w); err != nil {
+					return fmt.Errorf("event %s: %w", e.ID, err)
+				}
+			}
+		}
+		return writeHistories(ctx, tx, st, ids, hs, &w, l.clock().UnixMilli())
 	})
 	if err != nil {
-		return ledger.AppendResult{}, fmt.Errorf("sqlite ledger: append %d events: %w", len(events), err)
+		return nil, fmt.Errorf("sqlite ledger: append %d events: %w", total, err)
 	}
-	return res, nil
+	return results, nil
 }
 
-// appender holds the statements one Append reuses for every event.
-type appender struct {
-	now                             int64
-	revisions, unlatest, insert     *sql.Stmt
-	quarantinedOf, setEmployeeOfRow *sql.Stmt
+// revision is one stored or new revision of an event, as the batches leave
+// it.
+type revision struct {
+	seq       int64 // the stored row; 0 for a revision this transaction adds
+	fp        string
+	rev       int
+	employee  string
+	latest    bool
+	wasLatest bool           // stored rows: the flag in the database
+	body      string         // stored quarantined rows: the stored JSON
+	event     *mapping.Event // new rows, and stored rows once remapped
+	remapped  bool
 }
 
-func newAppender(ctx context.Context, tx *sql.Tx, now int64) (*appender, error) {
-	a := &appender{now: now}
-	for _, s := range []struct {
-		dst *(*sql.Stmt)
-		sql string
-	}{
-		{&a.revisions, `SELECT fingerprint, revision FROM events WHERE id = ?`},
-		{&a.unlatest, `UPDATE events SET latest = 0 WHERE id = ? AND latest = 1`},
-		{&a.insert, `INSERT INTO events (id, fingerprint, revision, latest, kind, platform, tenant, user_id,
-			employee_id, time_ms, start_ms, end_ms, body, created_ms) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&a.quarantinedOf, `SELECT seq, body, latest FROM events WHERE id = ? AND employee_id = ''`},
-		{&a.setEmployeeOfRow, `UPDATE events SET employee_id = ?, body = ? WHERE seq = ?`},
-	} {
-		stmt, err := tx.PrepareContext(ctx, s.sql)
-		if err != nil {
-			a.close()
-			return nil, err
-		}
-		*s.dst = stmt
-	}
-	return a, nil
-}
+// history is every revision of one id.
+type history struct{ revs []*revision }
 
-func (a *appender) close() {
-	for _, s := range []*sql.Stmt{a.revisions, a.unlatest, a.insert, a.quarantinedOf, a.setEmployeeOfRow} {
-		if s != nil {
-			s.Close()
-		}
-	}
-}
+// writes lists, in the order of their events, the revisions a
+// transaction adds.
+type writes struct{ inserts []*revision }
 
-func (a *appender) append(ctx context.Context, e mapping.Event, res *ledger.AppendResult) error {
-	fp := mapping.Fingerprint(e)
-	rows, err := a.revisions.QueryContext(ctx, e.ID)
-	if err != nil {
-		return err
-	}
-	maxRev, duplicate := 0, false
-	for rows.Next() {
-		var (
-			f   string
-			rev int
-		)
-		if err := rows.Scan(&f, &rev); err != nil {
-			rows.Close()
-			return err
+// add applies one event to the id's history, counts it in res and notes
+// what must be written.
+func (h *history) add(e mapping.Event, fp string, res *ledger.AppendResult, w *writes) error {
+	for _, r := range h.revs {
+		if r.fp == fp {
+			res.Duplicates++
+			return h.remap(e.EmployeeID, res)
 		}
-		maxRev = max(maxRev, rev)
-		duplicate = duplicate || f == fp
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return err
-	}
-
-	if duplicate {
-		res.Duplicates++
-		if e.EmployeeID == "" {
-			return nil
-		}
-		remapped, err := a.remapID(ctx, e.ID, e.EmployeeID)
-		if err != nil {
-			return err
-		}
-		res.Changed = append(res.Changed, remapped...)
-		return nil
-	}
-
-	body, err := json.Marshal(e)
-	if err != nil {
-		return err
+	maxRev := 0
+	for _, r := range h.revs {
+		maxRev = max(maxRev, r.rev)
+		r.latest = false
 	}
 	if maxRev > 0 {
-		if _, err := a.unlatest.ExecContext(ctx, e.ID); err != nil {
-			return err
-		}
 		res.Revisions++
 	} else {
 		res.Stored++
 	}
-	start, end := approvalSpan(e)
-	if _, err := a.insert.ExecContext(ctx, e.ID, fp, maxRev+1, string(e.Kind), e.Platform, e.Tenant, e.UserID,
-		e.EmployeeID, e.Time.UnixMilli(), start, end, string(body), a.now); err != nil {
-		return err
-	}
+	ev := e
+	r := &revision{fp: fp, rev: maxRev + 1, employee: e.EmployeeID, latest: true, event: &ev}
+	h.revs = append(h.revs, r)
+	w.inserts = append(w.inserts, r)
 	if e.EmployeeID == "" {
 		res.Quarantined++
 	} else {
@@ -149,28 +133,220 @@ func (a *appender) append(ctx context.Context, e mapping.Event, res *ledger.Appe
 	return nil
 }
 
-// remapID gives every quarantined revision of id the employee id and
-// returns the latest revision if it was among them.
-func (a *appender) remapID(ctx context.Context, id, employeeID string) ([]mapping.Event, error) {
-	rows, err := a.quarantinedOf.QueryContext(ctx, id)
-	if err != nil {
-		return nil, err
+// remap gives the quarantined revisions the employee id a duplicate
+// brought, listing the latest revision in Changed if it was among them.
+func (h *history) remap(employee string, res *ledger.AppendResult) error {
+	if employee == "" {
+		return nil
 	}
-	qs, err := scanQuarantined(rows)
-	if err != nil {
-		return nil, err
+	for _, r := range h.revs {
+		if r.employee != "" {
+			continue
+		}
+		if r.event == nil {
+			var e mapping.Event
+			if err := json.Unmarshal([]byte(r.body), &e); err != nil {
+				return fmt.Errorf("decode stored event %d: %w", r.seq, err)
+			}
+			r.event = &e
+		}
+		r.event.EmployeeID, r.employee, r.remapped = employee, employee, true
+		if r.latest {
+			res.Changed = append(res.Changed, *r.event)
+		}
 	}
-	var latest []mapping.Event
-	for _, q := range qs {
-		e, err := remapRow(ctx, a.setEmployeeOfRow, q, employeeID)
+	return nil
+}
+
+// Statement sizes: a history lookup names up to lookupSizes[0] ids, padded
+// to the next size by repeating an id, and a multi-row INSERT adds up to
+// insertSizes[0] rows. Each size is prepared once (see stmts), so a batch
+// of any size costs a few statements, none of them parsed again.
+var (
+	lookupSizes = []int{512, 128, 32, 8, 1}
+	insertSizes = []int{256, 64, 16, 4, 1}
+)
+
+// insertColumns is how many values one inserted revision binds.
+const insertColumns = 14
+
+// loadHistories reads every stored revision of the ids in batches and
+// returns them with the ids in order of first appearance.
+func loadHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, batches [][]mapping.Event) (map[string]*history, []string, error) {
+	hs := map[string]*history{}
+	var ids []string
+	for _, events := range batches {
+		for _, e := range events {
+			if _, ok := hs[e.ID]; !ok {
+				hs[e.ID] = &history{}
+				ids = append(ids, e.ID)
+			}
+		}
+	}
+	args := make([]any, 0, lookupSizes[0])
+	for rest := ids; len(rest) > 0; {
+		size := holding(lookupSizes, len(rest))
+		n := min(size, len(rest))
+		args = args[:0]
+		for i := range size {
+			args = append(args, rest[min(i, n-1)])
+		}
+		rest = rest[n:]
+		rows, err := tx.StmtContext(ctx, st.lookup[size]).QueryContext(ctx, args...)
 		if err != nil {
+			return nil, nil, err
+		}
+		for rows.Next() {
+			var (
+				id string
+				r  revision
+			)
+			if err := rows.Scan(&id, &r.seq, &r.fp, &r.rev, &r.employee, &r.latest, &r.body); err != nil {
+				rows.Close()
+				return nil, nil, err
+			}
+			r.wasLatest = r.latest
+			hs[id].revs = append(hs[id].revs, &r)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, nil, err
+		}
+	}
+	return hs, ids, nil
+}
+
+// fit returns the largest of sizes (largest first, the last 1) that n
+// items fill.
+func fit(sizes []int, n int) int {
+	for _, s := range sizes {
+		if n >= s {
+			return s
+		}
+	}
+	return sizes[len(sizes)-1]
+}
+
+// holding returns the smallest of sizes (largest first) that holds n
+// items, or the largest when none does.
+func holding(sizes []int, n int) int {
+	for i := len(sizes) - 1; i >= 0; i-- {
+		if sizes[i] >= n {
+			return sizes[i]
+		}
+	}
+	return sizes[0]
+}
+
+// writeHistories writes what the transaction changed: first the latest
+// flags of stored revisions that lost it, then the stored revisions a
+// duplicate remapped, then the new revisions in the order of their events.
+func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []string, hs map[string]*history, w *writes, now int64) error {
+	var unlatest []any
+	for _, id := range ids {
+		for _, r := range hs[id].revs {
+			if r.seq == 0 {
+				continue
+			}
+			if r.wasLatest && !r.latest {
+				unlatest = append(unlatest, r.seq)
+			}
+			if r.remapped {
+				body, err := json.Marshal(r.event)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE events SET employee_id = ?, body = ? WHERE seq = ?`, r.employee, string(body), r.seq); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(unlatest) > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET latest = 0 WHERE seq IN (`+placeholders(len(unlatest), 1)+`)`, unlatest...); err != nil {
+			return err
+		}
+	}
+	args := make([]any, 0, insertSizes[0]*insertColumns)
+	for rest := w.inserts; len(rest) > 0; {
+		n := fit(insertSizes, len(rest))
+		args = args[:0]
+		for _, r := range rest[:n] {
+			e := r.event
+			body, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			start, end := approvalSpan(*e)
+			args = append(args, e.ID, r.fp, r.rev, r.latest, string(e.Kind), e.Platform, e.Tenant, e.UserID,
+				e.EmployeeID, e.Time.UnixMilli(), start, end, string(body), now)
+		}
+		rest = rest[n:]
+		if _, err := tx.StmtContext(ctx, st.insert[n]).ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendStmts are Append's statements, prepared once on the write
+// connection; a transaction binds them with tx.StmtContext, which reuses
+// the connection's prepared statement.
+type appendStmts struct {
+	lookup map[int]*sql.Stmt // by number of ids
+	insert map[int]*sql.Stmt // by number of rows
+}
+
+// stmts returns the prepared statements, preparing them on first use. It
+// must not be called inside a write transaction: that holds the one write
+// connection the preparation needs.
+func (l *Ledger) stmts(ctx context.Context) (*appendStmts, error) {
+	l.stmtMu.Lock()
+	defer l.stmtMu.Unlock()
+	if l.appendStmts != nil {
+		return l.appendStmts, nil
+	}
+	st := &appendStmts{lookup: map[int]*sql.Stmt{}, insert: map[int]*sql.Stmt{}}
+	prepare := func(dst map[int]*sql.Stmt, n int, q string) error {
+		s, err := l.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		dst[n] = s
+		return nil
+	}
+	for _, n := range lookupSizes {
+		if err := prepare(st.lookup, n, `SELECT id, seq, fingerprint, revision, employee_id, latest,
+			CASE WHEN employee_id = '' THEN body ELSE '' END
+			FROM events WHERE id IN (`+placeholders(n, 1)+`)`); err != nil {
 			return nil, err
 		}
-		if q.latest {
-			latest = append(latest, e)
+	}
+	for _, n := range insertSizes {
+		if err := prepare(st.insert, n, `INSERT INTO events (id, fingerprint, revision, latest, kind, platform, tenant, user_id,
+			employee_id, time_ms, start_ms, end_ms, body, created_ms) VALUES `+placeholders(n, insertColumns)); err != nil {
+			return nil, err
 		}
 	}
-	return latest, nil
+	l.appendStmts = st
+	return st, nil
+}
+
+// placeholders returns n groups of k question marks: "(?, ?), (?, ?)", or
+// "?, ?" when k is 1.
+func placeholders(n, k int) string {
+	one := "(" + strings.Repeat("?, ", k-1) + "?)"
+	if k == 1 {
+		one = "?"
+	}
+	var b strings.Builder
+	b.Grow(n * (len(one) + 2))
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(one)
+	}
+	return b.String()
 }
 
 // quarantinedRow is a stored revision without an employee id.

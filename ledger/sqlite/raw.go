@@ -18,18 +18,10 @@ func (l *Ledger) StoreRaw(ctx context.Context, ps []ledger.RawPayload) error {
 		return nil
 	}
 	err := l.write(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO raw_payloads (event_id, fingerprint, connector, received_ms, body)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, p := range ps {
-			if _, err := stmt.ExecContext(ctx, p.EventID, p.Fingerprint, p.Connector, ms(p.ReceivedAt), string(p.Body)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertRows(ctx, tx, ps, `INSERT INTO raw_payloads (event_id, fingerprint, connector, received_ms, body) VALUES `,
+			` ON CONFLICT DO NOTHING`, 5, func(p ledger.RawPayload, args []any) []any {
+				return append(args, p.EventID, p.Fingerprint, p.Connector, ms(p.ReceivedAt), string(p.Body))
+			})
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite ledger: store %d raw payloads: %w", len(ps), err)

@@ -40,6 +40,15 @@ type Ledger struct {
 	// returned it, so that ClearDirty leaves a day re-marked since then.
 	mu     sync.Mutex
 	listed map[mapping.EmployeeDay]int64
+
+	// stmtMu guards appendStmts, Append's statements prepared on w.
+	stmtMu      sync.Mutex
+	appendStmts *appendStmts
+
+	// shared coalesces the small writes of concurrent callers, and hot
+	// holds their statements, prepared once on w.
+	shared shared
+	hot    map[string]*sql.Stmt
 }
 
 var _ ledger.Ledger = (*Ledger)(nil)
@@ -102,6 +111,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 	}
 	l.r.SetMaxOpenConns(readConns)
 	l.r.SetMaxIdleConns(readConns)
+	if err := l.prepareHot(ctx); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("sqlite ledger %s: %w", path, err)
+	}
 	return l, nil
 }
 
@@ -132,6 +145,12 @@ func openPool(path string, busy time.Duration, readOnly bool) (*sql.DB, error) {
 	} else {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Set("_txlock", "immediate")
+		// A multi-row INSERT keeps a statement journal, to undo itself
+		// alone if it fails; in memory it costs no file writes. (A larger
+		// wal_autocheckpoint saved a little CPU but made each checkpoint a
+		// stall of tens of milliseconds for every webhook waiting on the
+		// writer; the default of 1000 pages keeps them short.)
+		q.Add("_pragma", "temp_store(MEMORY)")
 	}
 	db, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
@@ -158,7 +177,25 @@ func (l *Ledger) Ping(ctx context.Context) error {
 
 // Close closes both connection pools.
 func (l *Ledger) Close() error {
-	return errors.Join(l.r.Close(), l.w.Close())
+	var errs []error
+	l.stmtMu.Lock()
+	if st := l.appendStmts; st != nil {
+		for _, m := range []map[int]*sql.Stmt{st.lookup, st.insert} {
+			for _, s := range m {
+				errs = append(errs, s.Close())
+			}
+		}
+		l.appendStmts = nil
+	}
+	l.stmtMu.Unlock()
+	for _, st := range l.hot {
+		errs = append(errs, st.Close())
+	}
+	var rerr error
+	if l.r != nil {
+		rerr = l.r.Close()
+	}
+	return errors.Join(append(errs, rerr, l.w.Close())...)
 }
 
 // write runs fn in one write transaction, committed if fn returns nil.

@@ -1,0 +1,172 @@
+package groupcommit_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/groupcommit"
+	"github.com/punchbridge/punchbridge/ledger/ledgertest"
+	"github.com/punchbridge/punchbridge/ledger/postgres"
+	"github.com/punchbridge/punchbridge/ledger/sqlite"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// Both ledgers commit several callers' appends in one transaction.
+var (
+	_ groupcommit.BatchAppender = (*sqlite.Ledger)(nil)
+	_ groupcommit.BatchAppender = (*postgres.Ledger)(nil)
+)
+
+func openSQLite(t testing.TB) *sqlite.Ledger {
+	t.Helper()
+	l, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// TestConformance runs the shared ledger suite over the wrapper: whatever
+// the batching does, the ledger must behave as the contract says.
+func TestConformance(t *testing.T) {
+	ledgertest.Run(t, func(t *testing.T) ledger.Ledger {
+		return groupcommit.New(openSQLite(t), groupcommit.Options{BatchWait: time.Millisecond})
+	})
+}
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// punch returns the nth punch of employee E<n%7>, or a quarantined one
+// when employee is false.
+func punch(n int, mapped bool) mapping.Event {
+	tm := time.Date(2026, 11, 20, 8, 0, 0, 0, cst).Add(time.Duration(n) * time.Second)
+	e := mapping.Event{
+		Schema: mapping.EventSchema, ID: fmt.Sprintf("dingtalk/ding5f3a/punch/%d", n), Kind: mapping.KindPunch,
+		Platform: "dingtalk", Connector: "dingtalk-hq", Tenant: "ding5f3a", UserID: fmt.Sprintf("u%d", n%7),
+		Time: tm, ReceivedAt: tm.Add(time.Second), Via: mapping.ViaWebhook,
+		Punch: &mapping.Punch{Direction: mapping.DirIn, Method: mapping.MethodApp, PlatformResult: "normal"},
+	}
+	if mapped {
+		e.EmployeeID = fmt.Sprintf("E%d", n%7)
+	}
+	return e
+}
+
+// TestConcurrentCallersStoreEachEventOnce races callers whose batches
+// overlap: every event must be stored once, and the callers' results must
+// add up to exactly that.
+func TestConcurrentCallersStoreEachEventOnce(t *testing.T) {
+	g := groupcommit.New(openSQLite(t), groupcommit.Options{BatchSize: 16, BatchWait: time.Millisecond})
+	defer g.Close()
+	const callers, distinct = 40, 60
+	results := make([]ledger.AppendResult, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Go(func() {
+			// Each caller sends three events, the next caller two of
+			// the same: duplicates across callers and batches.
+			var events []mapping.Event
+			for k := range 3 {
+				events = append(events, punch((c*2+k)%distinct, true))
+			}
+			results[c], errs[c] = g.Append(t.Context(), events)
+		})
+	}
+	wg.Wait()
+	stored, dups, changed := 0, 0, 0
+	for c := range callers {
+		if errs[c] != nil {
+			t.Fatalf("caller %d: %v", c, errs[c])
+		}
+		stored += results[c].Stored
+		dups += results[c].Duplicates
+		changed += len(results[c].Changed)
+	}
+	// Callers 0..39 send events 0..80 mod 60: ids 0..60 are distinct.
+	seen := map[int]bool{}
+	for c := range callers {
+		for k := range 3 {
+			seen[(c*2+k)%distinct] = true
+		}
+	}
+	if stored != len(seen) || changed != len(seen) || stored+dups != callers*3 {
+		t.Errorf("stored %d, changed %d, duplicates %d; want %d stored and changed, %d in all", stored, changed, dups, len(seen), callers*3)
+	}
+	n := 0
+	for e := range 7 {
+		got, err := g.Events(t.Context(), fmt.Sprintf("E%d", e), time.Date(2026, 11, 20, 0, 0, 0, 0, cst), time.Date(2026, 11, 21, 0, 0, 0, 0, cst))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(got)
+	}
+	if n != len(seen) {
+		t.Errorf("the ledger holds %d events, want %d", n, len(seen))
+	}
+	if st := g.Stats(); st.Requests != callers || st.Batches > st.Requests || st.MaxBatch > 16 {
+		t.Errorf("stats %+v: want %d requests in at most as many batches of at most 16 items", st, callers)
+	}
+}
+
+// TestDirtyDaysAreMarked checks that coalesced MarkDirty calls from many
+// callers mark every day, once each.
+func TestDirtyDaysAreMarked(t *testing.T) {
+	g := groupcommit.New(openSQLite(t), groupcommit.Options{})
+	defer g.Close()
+	var wg sync.WaitGroup
+	for c := range 20 {
+		wg.Go(func() {
+			days := []mapping.EmployeeDay{{EmployeeID: fmt.Sprintf("E%d", c%5), Date: "2026-11-20"}, {EmployeeID: "E0", Date: "2026-11-21"}}
+			if err := g.MarkDirty(t.Context(), days); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := g.DirtyDays(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 6 {
+		t.Errorf("dirty days %v, want E0..E4 on 2026-11-20 and E0 on 2026-11-21", got)
+	}
+}
+
+// TestRawPayloadsAreKept checks the coalesced StoreRaw.
+func TestRawPayloadsAreKept(t *testing.T) {
+	g := groupcommit.New(openSQLite(t), groupcommit.Options{})
+	defer g.Close()
+	var wg sync.WaitGroup
+	for c := range 10 {
+		wg.Go(func() {
+			p := ledger.RawPayload{EventID: fmt.Sprintf("dingtalk/c/punch/%d", c%4), Fingerprint: "fp", Connector: "hq",
+				ReceivedAt: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), Body: []byte(`{"n":1}`)}
+			if err := g.StoreRaw(t.Context(), []ledger.RawPayload{p}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for c := range 4 {
+		got, err := g.RawFor(t.Context(), fmt.Sprintf("dingtalk/c/punch/%d", c))
+		if err != nil || len(got) != 1 {
+			t.Errorf("RawFor(%d) = %d payloads, %v; want 1", c, len(got), err)
+		}
+	}
+}
+
+// TestClosedLedgerRefusesWrites checks ErrClosed.
+func TestClosedLedgerRefusesWrites(t *testing.T) {
+	g := groupcommit.New(openSQLite(t), groupcommit.Options{})
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Append(t.Context(), []mapping.Event{punch(1, true)}); err != groupcommit.ErrClosed {
+		t.Errorf("Append after Close = %v, want ErrClosed", err)
+	}
+}

@@ -1,0 +1,170 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// PutDays stores recs in one transaction, each as PutDay would, one after
+// another, and queues each changed one for every sink in sinks as Enqueue
+// would; it reports which records changed. On error nothing is stored.
+// Reconciliation uses it to store hundreds of employees' days in one write
+// instead of two writes a day: the latest versions are read with a few IN
+// queries and the rows written with multi-row statements.
+func (l *Ledger) PutDays(ctx context.Context, recs []mapping.DayRecord, sinks []string) ([]bool, error) {
+	for _, rec := range recs {
+		if err := ledger.CheckDayKey(rec.Key()); err != nil {
+			return nil, fmt.Errorf("sqlite ledger: put days: %w", err)
+		}
+	}
+	for _, sink := range sinks {
+		if sink == "" {
+			return nil, errors.New("sqlite ledger: put days: a sink is empty; give the sinks' names")
+		}
+	}
+	changed := make([]bool, len(recs))
+	if len(recs) == 0 {
+		return changed, nil
+	}
+	now := l.clock().UnixMilli()
+	err := l.write(ctx, func(tx *sql.Tx) error {
+		clear(changed)
+		latest, err := latestDays(ctx, tx, recs)
+		if err != nil {
+			return err
+		}
+		var (
+			unlatest []any // employee_id, date, shift of stored versions superseded
+			rows     []*dayRow
+			added    = map[mapping.DayKey]*dayRow{}
+		)
+		for i, rec := range recs {
+			key, hash := rec.Key(), rec.ContentHash()
+			cur, stored := latest[key]
+			if stored && cur.hash == hash {
+				continue
+			}
+			if prev, ok := added[key]; ok {
+				prev.latest = false // superseded within this batch
+			} else if stored {
+				unlatest = append(unlatest, key.EmployeeID, key.Date, key.Shift)
+			}
+			rec.Version = cur.version + 1
+			b, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			row := &dayRow{rec: rec, hash: hash, body: string(b), latest: true}
+			rows = append(rows, row)
+			added[key] = row
+			latest[key] = dayVersion{version: rec.Version, hash: hash}
+			changed[i] = true
+		}
+		for rest := unlatest; len(rest) > 0; {
+			n := min(len(rest)/3, lookupSizes[0])
+			if _, err := tx.ExecContext(ctx, `UPDATE days SET latest = 0 WHERE latest = 1 AND (employee_id, date, shift) IN (VALUES `+
+				placeholders(n, 3)+`)`, rest[:3*n]...); err != nil {
+				return err
+			}
+			rest = rest[3*n:]
+		}
+		if err := insertRows(ctx, tx, rows, `INSERT INTO days (employee_id, date, shift, version, latest, content_hash, body, created_ms) VALUES `, "", 8,
+			func(r *dayRow, args []any) []any {
+				return append(args, r.rec.EmployeeID, r.rec.Date, r.rec.Shift, r.rec.Version, r.latest, r.hash, r.body, now)
+			}); err != nil {
+			return err
+		}
+		for _, sink := range sinks {
+			// The outbox holds the stored record as Enqueue encodes it,
+			// which is the stored body.
+			if err := insertRows(ctx, tx, rows, `INSERT INTO outbox (sink, employee_id, date, shift, version, body, state, created_ms, updated_ms) VALUES `,
+				` ON CONFLICT (sink, employee_id, date, shift, version) DO NOTHING`, 9,
+				func(r *dayRow, args []any) []any {
+					return append(args, sink, r.rec.EmployeeID, r.rec.Date, r.rec.Shift, r.rec.Version, r.body, "pending", now, now)
+				}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite ledger: put %d days: %w", len(recs), err)
+	}
+	return changed, nil
+}
+
+// dayVersion is the latest stored version of a day and its content hash.
+type dayVersion struct {
+	version int
+	hash    string
+}
+
+// dayRow is a day-record version PutDays inserts.
+type dayRow struct {
+	rec    mapping.DayRecord
+	hash   string
+	body   string
+	latest bool
+}
+
+// latestDays reads the latest versions of the days of recs' employees.
+func latestDays(ctx context.Context, tx *sql.Tx, recs []mapping.DayRecord) (map[mapping.DayKey]dayVersion, error) {
+	out := map[mapping.DayKey]dayVersion{}
+	seen := map[string]bool{}
+	var emps []any
+	for _, r := range recs {
+		if !seen[r.EmployeeID] {
+			seen[r.EmployeeID] = true
+			emps = append(emps, r.EmployeeID)
+		}
+	}
+	for len(emps) > 0 {
+		n := min(len(emps), lookupSizes[0])
+		rows, err := tx.QueryContext(ctx, `SELECT employee_id, date, shift, version, content_hash FROM days
+			WHERE latest = 1 AND employee_id IN (`+placeholders(n, 1)+`)`, emps[:n]...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				k mapping.DayKey
+				v dayVersion
+			)
+			if err := rows.Scan(&k.EmployeeID, &k.Date, &k.Shift, &v.version, &v.hash); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[k] = v
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, err
+		}
+		emps = emps[n:]
+	}
+	return out, nil
+}
+
+// insertRows inserts rows with multi-row statements of at most
+// insertSizes[0] rows: prefix, then width placeholders a row, then suffix;
+// args appends a row's values.
+func insertRows[T any](ctx context.Context, tx *sql.Tx, rows []T, prefix, suffix string, width int, args func(T, []any) []any) error {
+	buf := make([]any, 0, min(len(rows), insertSizes[0])*width)
+	for rest := rows; len(rest) > 0; {
+		n := min(len(rest), insertSizes[0])
+		buf = buf[:0]
+		for _, r := range rest[:n] {
+			buf = args(r, buf)
+		}
+		if _, err := tx.ExecContext(ctx, prefix+placeholders(n, width)+suffix, buf...); err != nil {
+			return err
+		}
+		rest = rest[n:]
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/sqlite"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// TestPutDaysMatchesPutDay stores the same records with PutDays and with
+// PutDay and Enqueue one by one, and compares versions, changed flags,
+// histories and the outbox.
+func TestPutDaysMatchesPutDay(t *testing.T) {
+	day := func(emp, date string, worked int) mapping.DayRecord {
+		return mapping.DayRecord{EmployeeID: emp, Date: date, Shift: "standard", Status: mapping.DayPresent, WorkedMinutes: worked}
+	}
+	first := []mapping.DayRecord{day("E1", "2026-11-19", 480), day("E1", "2026-11-20", 500), day("E2", "2026-11-20", 510)}
+	// A second run: one day unchanged, one corrected twice, one new.
+	second := []mapping.DayRecord{day("E1", "2026-11-19", 480), day("E1", "2026-11-20", 505), day("E3", "2026-11-20", 300), day("E1", "2026-11-20", 506)}
+	sinks := []string{"hr", "payroll"}
+
+	batched := open(t, filepath.Join(t.TempDir(), "a.db"))
+	defer batched.Close()
+	single := open(t, filepath.Join(t.TempDir(), "b.db"))
+	defer single.Close()
+	for _, run := range [][]mapping.DayRecord{first, second} {
+		gotChanged, err := batched.PutDays(t.Context(), run, sinks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, rec := range run {
+			stored, changed, err := single.PutDay(t.Context(), rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changed {
+				for _, sink := range sinks {
+					if err := single.Enqueue(t.Context(), sink, stored); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if changed != gotChanged[i] {
+				t.Errorf("%s %s: PutDays says changed %v, PutDay %v", rec.EmployeeID, rec.Date, gotChanged[i], changed)
+			}
+		}
+	}
+	for _, rec := range append(first, second...) {
+		a, errA := batched.DayHistory(t.Context(), rec.Key())
+		b, errB := single.DayHistory(t.Context(), rec.Key())
+		if errA != nil || errB != nil || !reflect.DeepEqual(a, b) {
+			t.Errorf("history of %v: %v, %v vs %v, %v", rec.Key(), a, errA, b, errB)
+		}
+	}
+	for _, sink := range sinks {
+		a, errA := batched.Outbox(t.Context(), sink, ledger.DeliveryPending, 0)
+		b, errB := single.Outbox(t.Context(), sink, ledger.DeliveryPending, 0)
+		if errA != nil || errB != nil || len(a) != 6 || len(a) != len(b) {
+			t.Fatalf("%s outbox: %d entries (%v) vs %d (%v); want 6 each", sink, len(a), errA, len(b), errB)
+		}
+		for i := range a {
+			if !reflect.DeepEqual(a[i].Record, b[i].Record) {
+				t.Errorf("%s outbox entry %d: %+v vs %+v", sink, i, a[i].Record, b[i].Record)
+			}
+		}
+	}
+	if _, err := batched.PutDays(t.Context(), []mapping.DayRecord{{Date: "2026-11-20", Shift: "standard"}}, nil); err == nil {
+		t.Error("PutDays of a record without an employee succeeded")
+	}
+}
+
+// TestDueReadsInOrderWithoutSorting checks the query plan of Due: it must
+// walk the pending entries of the sink in id order and stop at its limit,
+// not sort every pending entry on each call.
+func TestDueReadsInOrderWithoutSorting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	open(t, path).Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`EXPLAIN QUERY PLAN `+sqlite.DueQuery, "hr", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	joined := strings.Join(plan, "; ")
+	if !strings.Contains(joined, "outbox_pending") || strings.Contains(joined, "TEMP B-TREE") {
+		t.Errorf("Due's plan is %q; want the outbox_pending index and no sort", joined)
+	}
+}

@@ -1,0 +1,217 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Options shape a run.
+type Options struct {
+	// Concurrency is how many requests may be in flight at once.
+	Concurrency int
+	// Rate is the events per second to send (requests per second times
+	// the events each carries); 0 sends as fast as Concurrency allows.
+	Rate float64
+	// Timeout bounds one request (default 30s).
+	Timeout time.Duration
+}
+
+// Result is what a run measured.
+type Result struct {
+	Requests int `json:"requests"`
+	Events   int `json:"events"`
+	// OK counts the requests the receiver acknowledged, and OKEvents
+	// their events.
+	OK       int           `json:"ok"`
+	OKEvents int           `json:"ok_events"`
+	Elapsed  time.Duration `json:"elapsed_ns"`
+	// RequestsPerSec and EventsPerSec count acknowledged requests and
+	// their events over the elapsed time.
+	RequestsPerSec float64 `json:"requests_per_s"`
+	EventsPerSec   float64 `json:"events_per_s"`
+	// Latency percentiles of every request, acknowledged or not. With a
+	// Rate, a request's latency runs from when the schedule said to send
+	// it, so that a server that falls behind is not excused by the
+	// requests it delayed.
+	P50 time.Duration `json:"p50_ns"`
+	P90 time.Duration `json:"p90_ns"`
+	P99 time.Duration `json:"p99_ns"`
+	Max time.Duration `json:"max_ns"`
+	// Errors counts failed requests by kind: http_<status>, timeout,
+	// transport, bad_reply.
+	Errors map[string]int `json:"errors"`
+	// FirstErrors keeps one message per kind, for the report.
+	FirstErrors map[string]string `json:"first_errors,omitempty"`
+}
+
+// Checker checks a 200 reply.
+type Checker interface {
+	CheckReply(body []byte) error
+}
+
+// Run sends every request of reqs through client as o says and measures
+// the replies. It stops early when ctx ends.
+func Run(ctx context.Context, client *http.Client, reqs []Sealed, check Checker, o Options) Result {
+	if o.Concurrency < 1 {
+		o.Concurrency = 1
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	type outcome struct {
+		latency time.Duration
+		kind    string // "" when acknowledged
+		msg     string
+	}
+	outcomes := make([]outcome, len(reqs))
+	sent := make([]bool, len(reqs))
+	type work struct {
+		i  int
+		at time.Time // when the schedule said to send it
+	}
+	queue := make(chan work, o.Concurrency)
+	start := time.Now()
+	go func() {
+		defer close(queue)
+		perEvent := time.Duration(0)
+		if o.Rate > 0 {
+			perEvent = time.Duration(float64(time.Second) / o.Rate)
+		}
+		events := 0
+		for i, r := range reqs {
+			at := time.Now()
+			if perEvent > 0 {
+				at = start.Add(time.Duration(events) * perEvent)
+				if d := time.Until(at); d > 0 {
+					select {
+					case <-time.After(d):
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+			events += r.Events
+			select {
+			case queue <- work{i, at}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range o.Concurrency {
+		wg.Go(func() {
+			for w := range queue {
+				began := w.at
+				if o.Rate <= 0 {
+					began = time.Now()
+				}
+				kind, msg := send(ctx, client, reqs[w.i], check, o.Timeout)
+				outcomes[w.i] = outcome{latency: time.Since(began), kind: kind, msg: msg}
+				sent[w.i] = true
+			}
+		})
+	}
+	wg.Wait()
+	res := Result{Elapsed: time.Since(start), Errors: map[string]int{}, FirstErrors: map[string]string{}}
+	lat := make([]time.Duration, 0, len(reqs))
+	for i, oc := range outcomes {
+		if !sent[i] {
+			continue
+		}
+		res.Requests++
+		res.Events += reqs[i].Events
+		lat = append(lat, oc.latency)
+		if oc.kind == "" {
+			res.OK++
+			res.OKEvents += reqs[i].Events
+			continue
+		}
+		res.Errors[oc.kind]++
+		if _, ok := res.FirstErrors[oc.kind]; !ok {
+			res.FirstErrors[oc.kind] = oc.msg
+		}
+	}
+	if s := res.Elapsed.Seconds(); s > 0 {
+		res.RequestsPerSec = float64(res.OK) / s
+		res.EventsPerSec = float64(res.OKEvents) / s
+	}
+	slices.Sort(lat)
+	res.P50, res.P90, res.P99 = percentile(lat, 0.50), percentile(lat, 0.90), percentile(lat, 0.99)
+	if len(lat) > 0 {
+		res.Max = lat[len(lat)-1]
+	}
+	return res
+}
+
+// percentile returns the p-quantile of sorted by the nearest-rank method.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(float64(len(sorted))*p+0.999999999) - 1
+	return sorted[min(max(rank, 0), len(sorted)-1)]
+}
+
+// send makes one request and classifies its outcome: kind is "" when the
+// receiver acknowledged it.
+func send(ctx context.Context, client *http.Client, r Sealed, check Checker, timeout time.Duration) (kind, msg string) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Body))
+	if err != nil {
+		return "transport", err.Error()
+	}
+	req.Header = r.Header.Clone()
+	resp, err := client.Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err) {
+			return "timeout", err.Error()
+		}
+		return "transport", err.Error()
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if err != nil {
+		return "transport", fmt.Sprintf("read the reply: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "http_" + strconv.Itoa(resp.StatusCode), clip(string(bytes.TrimSpace(body)))
+	}
+	if err := check.CheckReply(body); err != nil {
+		return "bad_reply", err.Error()
+	}
+	return "", ""
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// NewClient returns an HTTP client that keeps up to concurrency
+// connections to the server open. It is a plain http.Client, not a
+// retrying one: a load generator must count every attempt, and a retry
+// would hide the failure it measures. Run bounds each request with
+// Options.Timeout.
+func NewClient(concurrency int) *http.Client {
+	t := &http.Transport{
+		Proxy:               nil,
+		MaxIdleConns:        concurrency,
+		MaxIdleConnsPerHost: concurrency,
+		MaxConnsPerHost:     concurrency,
+		IdleConnTimeout:     90 * time.Second,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+	}
+	return &http.Client{Transport: t}
+}
