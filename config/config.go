@@ -48,6 +48,12 @@ type LedgerConfig struct {
 	Driver string `yaml:"driver"` // sqlite (default) | postgres
 	Path   string `yaml:"path"`   // sqlite: database file
 	DSN    Secret `yaml:"dsn"`    // postgres: connection string
+	// BatchSize and BatchWait tune group commit of the ingest path:
+	// concurrent webhooks and pulls share a ledger transaction of up to
+	// BatchSize items, committed at the latest BatchWait after the first
+	// arrived (defaults 500 and 2ms).
+	BatchSize int           `yaml:"batch_size"`
+	BatchWait time.Duration `yaml:"batch_wait"`
 }
 
 // RedisConfig enables Redis for dedupe, locks and the token cache.

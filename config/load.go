@@ -64,6 +64,7 @@ func Parse(data []byte, file string, getenv func(string) string) (*Config, error
 	v.server()
 	v.identity()
 	v.privacy()
+	v.ledgerBatch()
 	v.components("connectors", "connector", cfg.Connectors)
 	v.components("sinks", "sink", cfg.Sinks)
 	v.jobs()

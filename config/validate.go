@@ -127,6 +127,13 @@ func (v validator) server() {
 	}
 }
 
+func (v validator) ledgerBatch() {
+	if l := v.cfg.Ledger; l.BatchSize < 0 {
+		line, shown := v.at("ledger.batch_size")
+		v.errorf("ledger.batch_size", line, "ledger.batch_size %q: must not be negative (0 takes the default, 500)", shown)
+	}
+}
+
 func (v validator) privacy() {
 	p := &v.cfg.Privacy
 	switch {

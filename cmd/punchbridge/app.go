@@ -15,6 +15,7 @@ import (
 	"github.com/punchbridge/punchbridge/ingest"
 	"github.com/punchbridge/punchbridge/jobs"
 	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/groupcommit"
 	"github.com/punchbridge/punchbridge/ledger/postgres"
 	"github.com/punchbridge/punchbridge/ledger/sqlite"
 	"github.com/punchbridge/punchbridge/mapping"
@@ -36,6 +37,9 @@ type app struct {
 	coord    *coordination // nil without Redis
 	resolver identity.Resolver
 	metrics  *metrics.Metrics
+	// writer group-commits the ingest path's writes; it wraps ledger and
+	// closes it.
+	writer *groupcommit.Ledger
 }
 
 // openApp builds everything cfg describes. The caller closes the app.
@@ -76,6 +80,7 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 		return nil, err
 	}
 	ids := mapping.NewIdentities()
+	writer := groupcommit.New(l, groupcommit.Options{BatchSize: cfg.Ledger.BatchSize, BatchWait: cfg.Ledger.BatchWait})
 	a := &app{
 		cfg:      cfg,
 		log:      deps.Logger,
@@ -83,7 +88,8 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 		ledger:   l,
 		engine:   engine,
 		ids:      ids,
-		ingester: ingest.New(l, ids, engine, deps.Logger),
+		ingester: ingest.New(writer, ids, engine, deps.Logger),
+		writer:   writer,
 		set:      set,
 		coord:    co,
 		resolver: resolver,
@@ -161,7 +167,7 @@ func openLedger(ctx context.Context, c config.LedgerConfig) (ledger.Ledger, erro
 }
 
 func (a *app) Close() error {
-	err := a.ledger.Close()
+	err := a.writer.Close() // commits what is queued, then closes the ledger
 	if a.coord != nil {
 		err = errors.Join(err, a.coord.Close())
 	}
