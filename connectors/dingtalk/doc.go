@@ -8,7 +8,7 @@
 //	connectors:
 //	  - name: dingtalk-hq
 //	    type: dingtalk
-//	    app_key: dingxxxxxxxx
+//	    app_key: ding1a2b3c4d
 //	    app_secret: ${DINGTALK_APP_SECRET}
 //	    corp_id: ding5f3a
 //	    # users: [manager4220]      # default: the whole directory

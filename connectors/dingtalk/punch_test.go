@@ -76,21 +76,21 @@ func TestPunchMapping(t *testing.T) {
 // (numbers as JSON numbers) and the same record with its numbers as strings.
 func TestPunchFromPlatformSample(t *testing.T) {
 	for _, raw := range []string{
-		`{"gmtModified":1599454972000,"baseCheckTime":1599442200000,"groupId":685935028,"timeResult":"Normal","deviceId":"67da0fxxxx","approveId":2376620852,"userAccuracy":65,"classId":677995086,"workDate":1599408000000,"bizId":"E171DCCExxxx","planId":144872188720,"id":43047156750,"checkType":"OnDuty","planCheckTime":1599442200000,"corpId":"dinge8axxxx5384","locationResult":"Outside","userLongitude":120.017139,"isLegal":"N","procInstId":"59f77e82-xxxx","gmtCreate":1599441505000,"userId":"manager4220","outsideRemark":"拜访客户","userAddress":"浙江省杭州市","userLatitude":30.285413,"sourceType":"USER","userCheckTime":1599441505000,"locationMethod":"MAP"}`,
-		`{"baseCheckTime":"1599442200000","timeResult":"Normal","deviceId":"67da0fxxxx","userAccuracy":"65","id":"43047156750","checkType":"OnDuty","locationResult":"Outside","userLongitude":"120.017139","isLegal":"N","userId":"manager4220","userAddress":"浙江省杭州市","userLatitude":"30.285413","sourceType":"USER","userCheckTime":"1599441505000","locationMethod":"MAP"}`,
+		`{"gmtModified":1599454972000,"baseCheckTime":1599442200000,"groupId":685935028,"timeResult":"Normal","deviceId":"67da0f1a2b","approveId":2376620852,"userAccuracy":65,"classId":677995086,"workDate":1599408000000,"bizId":"E171DCCE5F3A","planId":144872188720,"id":43047156750,"checkType":"OnDuty","planCheckTime":1599442200000,"corpId":"dinge8a1c2d5384","locationResult":"Outside","userLongitude":120.017139,"isLegal":"N","procInstId":"59f77e82-4c1d","gmtCreate":1599441505000,"userId":"manager4220","outsideRemark":"拜访客户","userAddress":"浙江省杭州市","userLatitude":30.285413,"sourceType":"USER","userCheckTime":1599441505000,"locationMethod":"MAP"}`,
+		`{"baseCheckTime":"1599442200000","timeResult":"Normal","deviceId":"67da0f1a2b","userAccuracy":"65","id":"43047156750","checkType":"OnDuty","locationResult":"Outside","userLongitude":"120.017139","isLegal":"N","userId":"manager4220","userAddress":"浙江省杭州市","userLatitude":"30.285413","sourceType":"USER","userCheckTime":"1599441505000","locationMethod":"MAP"}`,
 	} {
 		var r punchRecord
 		if err := json.Unmarshal([]byte(raw), &r); err != nil {
 			t.Fatal(err)
 		}
-		ev, ok := r.event("dt", "dinge8axxxx5384", time.Now())
+		ev, ok := r.event("dt", "dinge8a1c2d5384", time.Now())
 		if !ok {
 			t.Fatal("not mapped")
 		}
 		lat, lng, acc := 30.285413, 120.017139, 65.0
 		sched := time.UnixMilli(1599442200000).In(shanghai)
 		want := mapping.Punch{Direction: "in", Method: "app", Field: true, Lat: &lat, Lng: &lng, AccuracyM: &acc,
-			Address: "浙江省杭州市", DeviceID: "67da0fxxxx", PlatformResult: "outside", ScheduledAt: &sched}
+			Address: "浙江省杭州市", DeviceID: "67da0f1a2b", PlatformResult: "outside", ScheduledAt: &sched}
 		if !reflect.DeepEqual(*ev.Punch, want) {
 			t.Errorf("punch = %+v\nwant    %+v", *ev.Punch, want)
 		}

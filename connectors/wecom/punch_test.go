@@ -114,12 +114,12 @@ func TestPunchIDsDistinguishTypesAtOneInstant(t *testing.T) {
 
 func TestDeviceRowToEvent(t *testing.T) {
 	var r hardwareRow
-	if err := json.Unmarshal([]byte(`{"userid":"james","checkin_time":1772413392,"device_sn":"KQJ000001","device_name":"xxxx门店"}`), &r); err != nil {
+	if err := json.Unmarshal([]byte(`{"userid":"james","checkin_time":1772413392,"device_sn":"KQJ000001","device_name":"西湖门店"}`), &r); err != nil {
 		t.Fatal(err)
 	}
 	ev, ok := r.event("wecom-hq", "wwcorp", time.Now(), mapping.ViaPull)
 	if !ok || ev.ID != "wecom/wwcorp/punch/james-1772413392-device" || ev.Punch.Method != mapping.MethodDevice ||
-		ev.Punch.Direction != mapping.DirUnknown || ev.Punch.DeviceID != "KQJ000001" || ev.Punch.Address != "xxxx门店" {
+		ev.Punch.Direction != mapping.DirUnknown || ev.Punch.DeviceID != "KQJ000001" || ev.Punch.Address != "西湖门店" {
 		t.Fatalf("device punch = %v %+v", ok, ev)
 	}
 	if err := mapping.Validate(ev); err != nil {
