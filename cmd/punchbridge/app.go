@@ -40,6 +40,9 @@ type app struct {
 	// writer group-commits the ingest path's writes; it wraps ledger and
 	// closes it.
 	writer *groupcommit.Ledger
+	// claims batches the Redis dedupe claims of concurrent ingests into
+	// one round trip; nil without Redis.
+	claims *groupcommit.Claims
 }
 
 // openApp builds everything cfg describes. The caller closes the app.
@@ -95,7 +98,8 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 		resolver: resolver,
 	}
 	if co != nil {
-		a.ingester.WithClaimer(co.dedupe)
+		a.claims = groupcommit.NewClaims(co.dedupe, groupcommit.Options{BatchSize: cfg.Ledger.BatchSize, BatchWait: cfg.Ledger.BatchWait})
+		a.ingester.WithClaimer(a.claims)
 	}
 	var eventSinks []string
 	for _, k := range set.Sinks {
@@ -167,7 +171,11 @@ func openLedger(ctx context.Context, c config.LedgerConfig) (ledger.Ledger, erro
 }
 
 func (a *app) Close() error {
-	err := a.writer.Close() // commits what is queued, then closes the ledger
+	var err error
+	if a.claims != nil {
+		err = a.claims.Close()
+	}
+	err = errors.Join(err, a.writer.Close()) // commits what is queued, then closes the ledger
 	if a.coord != nil {
 		err = errors.Join(err, a.coord.Close())
 	}

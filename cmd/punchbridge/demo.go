@@ -339,8 +339,20 @@ func checkDemo(ctx context.Context, a *app, company dingtalktest.Company, hr *hr
 			}
 		}
 	}
-	if len(perDay) > mapped*len(company.WorkDays) {
-		problems = append(problems, fmt.Sprintf("the HR system got %d employee-days, more than the %d mapped ones", len(perDay), mapped*len(company.WorkDays)))
+	// Beyond the work days the HR system may get rest days (a range that
+	// spans a weekend), but never a day of someone unmapped, nor a day twice.
+	known := map[string]bool{}
+	for _, u := range company.Users {
+		if u.JobNumber != "" {
+			known[u.JobNumber] = true
+		}
+	}
+	for k, n := range perDay {
+		if !known[k.EmployeeID] {
+			problems = append(problems, fmt.Sprintf("the HR system got a day of %s, who is not a mapped employee", k.EmployeeID))
+		} else if n > 1 {
+			problems = append(problems, fmt.Sprintf("%s %s applied %d times", k.EmployeeID, k.Date, n))
+		}
 	}
 	switch {
 	case len(problems) > 0:
