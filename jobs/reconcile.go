@@ -60,13 +60,13 @@ func (s *Sync) reconcile(ctx context.Context, now time.Time, wms watermarks, rep
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := min(runtime.GOMAXPROCS(0), len(runs))
-	todo := make(chan *employeeRun)
+	pending := make(chan *employeeRun)
 	done := make(chan *employeeRun, workers)
 	go func() {
-		defer close(todo)
+		defer close(pending)
 		for _, r := range runs {
 			select {
-			case todo <- r:
+			case pending <- r:
 			case <-ctx.Done():
 				return
 			}
@@ -75,7 +75,7 @@ func (s *Sync) reconcile(ctx context.Context, now time.Time, wms watermarks, rep
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for r := range todo {
+			for r := range pending {
 				r.recs, r.err = s.computeEmployee(ctx, r)
 				select {
 				case done <- r:

@@ -17,7 +17,7 @@ import (
 
 // Options configure the HTTP handler. Only Receivers, Ingest and Ready
 // concern webhooks and health; the rest feeds the admin API and the status
-// page, and a nil function turns its endpoint into 501 Not Implemented.
+// page, and a nil function turns its endpoint into an HTTP 501 answer.
 type Options struct {
 	// Receivers are the connectors that accept webhooks.
 	Receivers []connectors.Receiver
