@@ -99,7 +99,7 @@ func (s *Sync) push(ctx context.Context, now time.Time, rep *Report) error {
 				}
 				break
 			}
-			due, err := s.Ledger.Due(ctx, sink.Name(), now, opts.Batch)
+			due, err := s.Ledger.Due(ctx, sink.Name(), now, dueLimit(sink, opts))
 			if err != nil {
 				errs = append(errs, fmt.Errorf("sync: list due deliveries of %s: %w", sink.Name(), err))
 				break
@@ -133,14 +133,43 @@ type DeliveryClaims interface {
 // ledger recorded it; the delivery log remains the truth after that.
 const deliveredKeep = 24 * time.Hour
 
-// deliverAll sends entries with a bounded worker pool and records each
-// outcome in the ledger.
+// BatchSink is a sink that delivers several day records per call, as
+// hrhttp does with batch.size: the push hands it chunks of BatchSize due
+// entries and records the delivered ones in one ledger write, so that a
+// batch costs one request and one commit instead of one of each per record.
+type BatchSink interface {
+	// BatchSize is how many records one call should carry; 1 or less
+	// means one at a time.
+	BatchSize() int
+	// DeliverBatch delivers ds and returns one error per delivery, nil for
+	// those delivered.
+	DeliverBatch(ctx context.Context, ds []connectors.Delivery) []error
+}
+
+// batchSize returns the records per delivery call: the sink's batch size,
+// or 1.
+func batchSize(sink connectors.Sink) int {
+	if bs, ok := sink.(BatchSink); ok && bs.BatchSize() > 1 {
+		return bs.BatchSize()
+	}
+	return 1
+}
+
+// dueLimit is how many due entries one round reads: enough to give every
+// worker a full batch.
+func dueLimit(sink connectors.Sink, opts PushOptions) int {
+	return max(opts.Batch, batchSize(sink)*opts.Workers)
+}
+
+// deliverAll sends entries with a bounded worker pool, a batch at a time to
+// a BatchSink, and records each outcome in the ledger.
 func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledger.OutboxEntry, now time.Time, opts PushOptions, rep *Report) error {
 	var (
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
-		next     = make(chan ledger.OutboxEntry)
+		next     = make(chan []ledger.OutboxEntry)
+		size     = batchSize(sink)
 	)
 	record := func(err error) {
 		mu.Lock()
@@ -153,20 +182,25 @@ func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledge
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for e := range next {
-				if err := s.deliverOne(ctx, sink, e, now, opts, rep, &mu); err != nil {
+			for chunk := range next {
+				var err error
+				if size > 1 {
+					err = s.deliverChunk(ctx, sink.(BatchSink), sink.Name(), chunk, now, opts, rep, &mu)
+				} else {
+					err = s.deliverOne(ctx, sink, chunk[0], now, opts, rep, &mu)
+				}
+				if err != nil {
 					record(err)
 				}
 			}
 		}()
 	}
-	for _, e := range due {
+	for len(due) > 0 && ctx.Err() == nil {
+		n := min(size, len(due))
 		select {
-		case next <- e:
+		case next <- due[:n]:
+			due = due[n:]
 		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
 		}
 	}
 	close(next)
@@ -175,6 +209,26 @@ func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledge
 		return firstErr
 	}
 	return ctx.Err()
+}
+
+// claim takes the Redis claim of one delivery when replicas share the
+// outbox. It reports false, with no lease held, when another replica holds
+// the claim or the delivery log already has the version.
+func (s *Sync) claim(ctx context.Context, sinkName string, e ledger.OutboxEntry) (coord.Lease, bool, error) {
+	rec := e.Record
+	l, ok, err := s.Claims.Claim(ctx, coord.DeliveryKey{Sink: sinkName, EmployeeID: rec.EmployeeID, Date: rec.Date, Shift: rec.Shift, Version: rec.Version})
+	if err != nil {
+		return coord.Lease{}, false, fmt.Errorf("sync: claim delivery %d to %s: %w", e.ID, sinkName, err)
+	}
+	if !ok {
+		return coord.Lease{}, false, nil // another replica is sending it
+	}
+	done, err := s.Ledger.Delivered(ctx, sinkName, rec.Key(), rec.Version)
+	if err != nil || done {
+		l.Release(context.WithoutCancel(ctx))
+		return coord.Lease{}, false, err
+	}
+	return l, true, nil
 }
 
 // deliverOne sends one outbox entry: claimed in Redis first when replicas
@@ -186,42 +240,116 @@ func (s *Sync) deliverOne(ctx context.Context, sink connectors.Sink, e ledger.Ou
 	rec := e.Record
 	var lease coord.Lease
 	if s.Claims != nil {
-		l, ok, err := s.Claims.Claim(ctx, coord.DeliveryKey{Sink: sink.Name(), EmployeeID: rec.EmployeeID, Date: rec.Date, Shift: rec.Shift, Version: rec.Version})
-		if err != nil {
-			return fmt.Errorf("sync: claim delivery %d to %s: %w", e.ID, sink.Name(), err)
-		}
-		if !ok {
-			return nil // another replica is sending it
-		}
-		lease = l
-		done, err := s.Ledger.Delivered(ctx, sink.Name(), rec.Key(), rec.Version)
-		if err != nil || done {
-			lease.Release(context.WithoutCancel(ctx))
+		l, ok, err := s.claim(ctx, sink.Name(), e)
+		if err != nil || !ok {
 			return err
 		}
+		lease = l
 	}
 	err := sink.Deliver(ctx, connectors.Delivery{Record: rec, IdempotencyKey: connectors.IdempotencyKey(sink.Name(), rec)})
 	if err == nil {
 		if err := s.Ledger.MarkDelivered(ctx, e.ID, now); err != nil {
 			return fmt.Errorf("sync: record delivery %d to %s: %w", e.ID, sink.Name(), err)
 		}
-		if s.Claims != nil {
-			if err := lease.Done(context.WithoutCancel(ctx), deliveredKeep); err != nil {
-				s.logger().Warn("delivery claim not marked done", "sink", sink.Name(), "err", err)
-			}
-		}
-		mu.Lock()
-		rep.RecordsPushed++
-		mu.Unlock()
-		s.Metrics.PushAttempt(sink.Name(), metrics.PushDelivered)
+		s.delivered(ctx, sink.Name(), []coord.Lease{lease}, rep, mu)
 		return nil
 	}
+	return s.failed(ctx, sink.Name(), e, lease, err, now, opts, rep, mu)
+}
+
+// deliverChunk is deliverOne for a batch: the entries this replica could
+// claim go to the sink in one call, and the delivered ones are recorded in
+// one ledger write.
+func (s *Sync) deliverChunk(ctx context.Context, sink BatchSink, sinkName string, chunk []ledger.OutboxEntry, now time.Time, opts PushOptions, rep *Report, mu *sync.Mutex) error {
+	entries := make([]ledger.OutboxEntry, 0, len(chunk))
+	leases := make([]coord.Lease, 0, len(chunk))
+	for _, e := range chunk {
+		var lease coord.Lease
+		if s.Claims != nil {
+			l, ok, err := s.claim(ctx, sinkName, e)
+			if err != nil {
+				s.releaseAll(ctx, leases)
+				return err
+			}
+			if !ok {
+				continue
+			}
+			lease = l
+		}
+		entries = append(entries, e)
+		leases = append(leases, lease)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	ds := make([]connectors.Delivery, len(entries))
+	for i, e := range entries {
+		ds[i] = connectors.Delivery{Record: e.Record, IdempotencyKey: connectors.IdempotencyKey(sinkName, e.Record)}
+	}
+	errs := sink.DeliverBatch(ctx, ds)
+	var ids []int64
+	var done []coord.Lease
+	for i, e := range entries {
+		if errs[i] == nil {
+			ids = append(ids, e.ID)
+			done = append(done, leases[i])
+		}
+	}
+	if err := s.Ledger.MarkDeliveredAll(ctx, ids, now); err != nil {
+		s.releaseAll(ctx, leases)
+		return fmt.Errorf("sync: record %d deliveries to %s: %w", len(ids), sinkName, err)
+	}
+	s.delivered(ctx, sinkName, done, rep, mu)
+	var firstErr error
+	for i, e := range entries {
+		if errs[i] == nil {
+			continue
+		}
+		if err := s.failed(ctx, sinkName, e, leases[i], errs[i], now, opts, rep, mu); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+// releaseAll gives up the claims held, if replicas share the outbox.
+func (s *Sync) releaseAll(ctx context.Context, leases []coord.Lease) {
+	if s.Claims == nil {
+		return
+	}
+	for _, l := range leases {
+		l.Release(context.WithoutCancel(ctx))
+	}
+}
+
+// delivered counts recorded deliveries and marks their claims done.
+func (s *Sync) delivered(ctx context.Context, sinkName string, leases []coord.Lease, rep *Report, mu *sync.Mutex) {
+	for _, l := range leases {
+		if s.Claims == nil {
+			break
+		}
+		if err := l.Done(context.WithoutCancel(ctx), deliveredKeep); err != nil {
+			s.logger().Warn("delivery claim not marked done", "sink", sinkName, "err", err)
+		}
+	}
+	mu.Lock()
+	rep.RecordsPushed += len(leases)
+	mu.Unlock()
+	for range leases {
+		s.Metrics.PushAttempt(sinkName, metrics.PushDelivered)
+	}
+}
+
+// failed records a failed attempt of one entry — its next attempt, or a
+// place in the dead-letter queue — and releases its claim.
+func (s *Sync) failed(ctx context.Context, sinkName string, e ledger.OutboxEntry, lease coord.Lease, err error, now time.Time, opts PushOptions, rep *Report, mu *sync.Mutex) error {
 	if s.Claims != nil {
 		defer lease.Release(context.WithoutCancel(ctx))
 	}
+	rec := e.Record
 	dead := e.Attempts+1 >= opts.MaxAttempts || errors.Is(err, connectors.ErrPermanent)
 	if merr := s.Ledger.MarkFailed(ctx, e.ID, err.Error(), now.Add(opts.Backoff(e.Attempts+1)), dead); merr != nil {
-		return fmt.Errorf("sync: record failed delivery %d to %s: %w", e.ID, sink.Name(), merr)
+		return fmt.Errorf("sync: record failed delivery %d to %s: %w", e.ID, sinkName, merr)
 	}
 	mu.Lock()
 	rep.PushFailures++
@@ -229,8 +357,8 @@ func (s *Sync) deliverOne(ctx context.Context, sink connectors.Sink, e ledger.Ou
 		rep.DeadLettered++
 	}
 	mu.Unlock()
-	s.Metrics.PushAttempt(sink.Name(), pushOutcome(dead))
-	s.logger().Warn("delivery failed", "sink", sink.Name(), "employee_id", rec.EmployeeID,
+	s.Metrics.PushAttempt(sinkName, pushOutcome(dead))
+	s.logger().Warn("delivery failed", "sink", sinkName, "employee_id", rec.EmployeeID,
 		"date", rec.Date, "version", rec.Version, "attempt", e.Attempts+1, "dead", dead, "err", err)
 	return nil
 }

@@ -122,6 +122,11 @@ type Ledger interface {
 	// MarkDelivered records that the sink acknowledged the entry; it is
 	// written to the delivery log with the time.
 	MarkDelivered(ctx context.Context, id int64, at time.Time) error
+	// MarkDeliveredAll is MarkDelivered for several entries in one write,
+	// for sinks that acknowledge a batch at once. It is all or nothing: if
+	// an id is not in the outbox, nothing is marked and the error wraps
+	// ErrNotFound.
+	MarkDeliveredAll(ctx context.Context, ids []int64, at time.Time) error
 	// MarkFailed records a failed attempt; next is the time of the next
 	// attempt, and dead moves the entry to the dead-letter queue.
 	MarkFailed(ctx context.Context, id int64, errMsg string, next time.Time, dead bool) error

@@ -168,6 +168,10 @@ func NewSink(name string, cfg Config, deps connectors.Deps) (*Sink, error) {
 // Name is the sink's instance name.
 func (s *Sink) Name() string { return s.name }
 
+// BatchSize is batch.size, the records one request carries; 0 means one
+// record per request.
+func (s *Sink) BatchSize() int { return s.batch.Size }
+
 // Stats returns the sink's counters.
 func (s *Sink) Stats() Stats {
 	return Stats{

@@ -180,6 +180,44 @@ var outboxTests = []test{
 		enqueue(t, l, "hr", dayA1)
 		sameEntries(t, "Due after enqueueing again", due(t, l, "hr", now, 0), pending("hr", dayB1))
 	}},
+	{"MarkDeliveredAll marks a batch, all or nothing", func(t *testing.T, l ledger.Ledger) {
+		now := at(21, 2, 0)
+		enqueue(t, l, "hr", dayA1, dayA2, dayB1)
+		es := due(t, l, "hr", now, 0)
+		if len(es) != 3 {
+			t.Fatalf("Due = %d entries, want 3", len(es))
+		}
+		// An unknown id among known ones marks none of them.
+		if err := l.MarkDeliveredAll(t.Context(), []int64{es[0].ID, 4040}, now); !errors.Is(err, ledger.ErrNotFound) {
+			t.Fatalf("MarkDeliveredAll with an unknown id = %v, want ErrNotFound", err)
+		}
+		sameEntries(t, "Due after a refused batch", due(t, l, "hr", now, 0), pending("hr", dayA1), pending("hr", dayA2), pending("hr", dayB1))
+		if err := l.MarkDeliveredAll(t.Context(), nil, now); err != nil {
+			t.Fatalf("MarkDeliveredAll(nil) = %v", err)
+		}
+		// A batch that repeats an id, and a batch marked twice, log once.
+		for range 2 {
+			if err := l.MarkDeliveredAll(t.Context(), []int64{es[0].ID, es[2].ID, es[0].ID}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sameEntries(t, "Due", due(t, l, "hr", now, 0), pending("hr", dayA2))
+		sameEntries(t, "Outbox(delivered)", outbox(t, l, "hr", ledger.DeliveryDelivered),
+			inState("hr", dayA1, ledger.DeliveryDelivered), inState("hr", dayB1, ledger.DeliveryDelivered))
+		for _, tc := range []struct {
+			key     mapping.DayKey
+			version int
+			want    bool
+		}{
+			{dayA1.Key(), 1, true},
+			{dayA2.Key(), 2, false},
+			{dayB1.Key(), 1, true},
+		} {
+			if ok, err := l.Delivered(t.Context(), "hr", tc.key, tc.version); ok != tc.want || err != nil {
+				t.Errorf("Delivered(hr, %v, %d) = %v, %v; want %v", tc.key, tc.version, ok, err, tc.want)
+			}
+		}
+	}},
 	{"unknown entries are not found", func(t *testing.T, l ledger.Ledger) {
 		if err := l.MarkDelivered(t.Context(), 4040, at(21, 0, 0)); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("MarkDelivered = %v, want ErrNotFound", err)

@@ -111,28 +111,66 @@ func scanEntry(row pgx.CollectableRow) (ledger.OutboxEntry, error) {
 // locks the entry's row, so racing calls (and MarkFailed) take turns; it is
 // idempotent: marking an entry again keeps the first delivery time.
 func (l *Ledger) MarkDelivered(ctx context.Context, id int64, at time.Time) error {
-	err := l.tx(ctx, func(tx pgx.Tx) error {
-		var state string
-		err := tx.QueryRow(ctx, `SELECT state FROM outbox WHERE id = $1 FOR UPDATE`, id).Scan(&state)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ledger.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		b := &pgx.Batch{}
-		if state != string(ledger.DeliveryDelivered) {
-			b.Queue(`UPDATE outbox SET state = 'delivered', updated_at = $2 WHERE id = $1`, id, l.now())
-		}
-		b.Queue(`INSERT INTO deliveries (sink, employee_id, date, shift, version, outbox_id, delivered_at)
-			SELECT sink, employee_id, date, shift, version, id, $2 FROM outbox WHERE id = $1
-			ON CONFLICT DO NOTHING`, id, ms(at))
-		return tx.SendBatch(ctx, b).Close()
-	})
-	if err != nil {
+	if err := l.markDelivered(ctx, []int64{id}, at); err != nil {
 		return fmt.Errorf("postgres ledger: mark outbox entry %d delivered: %w", id, err)
 	}
 	return nil
+}
+
+// MarkDeliveredAll is MarkDelivered for several entries in one
+// transaction; an unknown id leaves every entry as it was.
+func (l *Ledger) MarkDeliveredAll(ctx context.Context, ids []int64, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := l.markDelivered(ctx, ids, at); err != nil {
+		return fmt.Errorf("postgres ledger: mark %d outbox entries delivered: %w", len(ids), err)
+	}
+	return nil
+}
+
+func (l *Ledger) markDelivered(ctx context.Context, ids []int64, at time.Time) error {
+	return l.tx(ctx, func(tx pgx.Tx) error {
+		// Locking the rows in id order keeps two batches that share
+		// entries from deadlocking.
+		rows, err := tx.Query(ctx, `SELECT id FROM outbox WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+		if err != nil {
+			return err
+		}
+		found, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		if len(found) < len(uniqueIDs(ids)) {
+			return fmt.Errorf("outbox entry %d: %w", missingID(ids, found), ledger.ErrNotFound)
+		}
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE outbox SET state = 'delivered', updated_at = $2 WHERE id = ANY($1) AND state <> 'delivered'`, ids, l.now())
+		b.Queue(`INSERT INTO deliveries (sink, employee_id, date, shift, version, outbox_id, delivered_at)
+			SELECT sink, employee_id, date, shift, version, id, $2 FROM outbox WHERE id = ANY($1)
+			ON CONFLICT DO NOTHING`, ids, ms(at))
+		return tx.SendBatch(ctx, b).Close()
+	})
+}
+
+// uniqueIDs returns the distinct ids.
+func uniqueIDs(ids []int64) map[int64]bool {
+	m := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// missingID returns the first of ids that found lacks.
+func missingID(ids, found []int64) int64 {
+	have := uniqueIDs(found)
+	for _, id := range ids {
+		if !have[id] {
+			return id
+		}
+	}
+	return 0
 }
 
 // MarkFailed counts a failed attempt and schedules the next one at next (the

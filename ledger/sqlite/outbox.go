@@ -115,28 +115,55 @@ func (l *Ledger) queryEntries(ctx context.Context, q string, args ...any) ([]led
 //
 // Concurrent calls (the push workers') share a transaction.
 func (l *Ledger) MarkDelivered(ctx context.Context, id int64, at time.Time) error {
-	err := l.writeShared(ctx, func(tx *sql.Tx) error {
-		var (
-			sink, emp, date, shift string
-			version                int
-		)
-		err := l.stmt(ctx, tx, qDeliveredEntry).QueryRowContext(ctx, id).Scan(&sink, &emp, &date, &shift, &version)
-		if errors.Is(err, sql.ErrNoRows) {
-			return callerError{ledger.ErrNotFound}
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := l.stmt(ctx, tx, qSetDelivered).ExecContext(ctx, l.clock().UnixMilli(), id); err != nil {
-			return err
-		}
-		_, err = l.stmt(ctx, tx, qLogDelivery).ExecContext(ctx, sink, emp, date, shift, version, id, at.UnixMilli())
-		return err
-	})
-	if err != nil {
+	if err := l.markDelivered(ctx, []int64{id}, at); err != nil {
 		return fmt.Errorf("sqlite ledger: mark outbox entry %d delivered: %w", id, err)
 	}
 	return nil
+}
+
+// MarkDeliveredAll is MarkDelivered for several entries, all in one shared
+// transaction; an unknown id leaves every entry as it was.
+func (l *Ledger) MarkDeliveredAll(ctx context.Context, ids []int64, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := l.markDelivered(ctx, ids, at); err != nil {
+		return fmt.Errorf("sqlite ledger: mark %d outbox entries delivered: %w", len(ids), err)
+	}
+	return nil
+}
+
+func (l *Ledger) markDelivered(ctx context.Context, ids []int64, at time.Time) error {
+	type entry struct {
+		sink, emp, date, shift string
+		version                int
+	}
+	return l.writeShared(ctx, func(tx *sql.Tx) error {
+		// Every entry is read before any is written: a callerError must
+		// leave the shared transaction untouched.
+		es := make([]entry, len(ids))
+		for i, id := range ids {
+			e := &es[i]
+			err := l.stmt(ctx, tx, qDeliveredEntry).QueryRowContext(ctx, id).Scan(&e.sink, &e.emp, &e.date, &e.shift, &e.version)
+			if errors.Is(err, sql.ErrNoRows) {
+				return callerError{fmt.Errorf("outbox entry %d: %w", id, ledger.ErrNotFound)}
+			}
+			if err != nil {
+				return err
+			}
+		}
+		now := l.clock().UnixMilli()
+		for i, id := range ids {
+			e := es[i]
+			if _, err := l.stmt(ctx, tx, qSetDelivered).ExecContext(ctx, now, id); err != nil {
+				return err
+			}
+			if _, err := l.stmt(ctx, tx, qLogDelivery).ExecContext(ctx, e.sink, e.emp, e.date, e.shift, e.version, id, at.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // MarkFailed counts a failed attempt and schedules the next one at next, or

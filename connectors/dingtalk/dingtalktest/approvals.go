@@ -87,10 +87,16 @@ var leaveNames = []string{"年假", "病假", "事假", "调休"}
 // approved and later revoked (an attached REVOKE instance).
 func generateInstances(seed int64, c *Company) {
 	rng := rand.New(rand.NewPCG(uint64(seed)^0x5eed, uint64(seed)*0x2545f4914f6cdd1d+7))
-	have := map[string]bool{}
+	// Keyed by fields the records already hold, so that the set costs no
+	// string per record.
+	type punchKey struct {
+		user, checkType string
+		workDate        int64 // Unix seconds
+	}
+	have := make(map[punchKey]bool, len(c.Records))
 	for _, r := range c.Records {
 		if r.CheckType != "" {
-			have[r.UserID+"/"+r.WorkDate.Format(time.DateOnly)+"/"+r.CheckType] = true
+			have[punchKey{r.UserID, r.CheckType, r.WorkDate.Unix()}] = true
 		}
 	}
 	n := 0
@@ -140,7 +146,7 @@ func generateInstances(seed int64, c *Company) {
 				add(ProcOvertime, u.UserID, u.Name+"提交的加班申请", day.Add(17*time.Hour), form)
 			}
 			for _, ct := range []string{"OnDuty", "OffDuty"} {
-				if have[u.UserID+"/"+d+"/"+ct] || rng.IntN(2) == 0 {
+				if have[punchKey{u.UserID, ct, day.Unix()}] || rng.IntN(2) == 0 {
 					continue
 				}
 				at := day.Add(9 * time.Hour)

@@ -80,12 +80,13 @@ func (s *Server) listRecord(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		seen[u] = true
-		recs := s.byUser[u]
-		i := sort.Search(len(recs), func(i int) bool { return !recs[i].CheckTime.Before(from) })
-		for ; i < len(recs) && !recs[i].CheckTime.After(to); i++ {
-			wire := recs[i].wire(s.company.CorpID)
+		recs, idx := s.company.Records, s.byUser[u]
+		i := sort.Search(len(idx), func(i int) bool { return !recs[idx[i]].CheckTime.Before(from) })
+		for ; i < len(idx) && !recs[idx[i]].CheckTime.After(to); i++ {
+			r := &recs[idx[i]]
+			wire := r.wire(s.company.CorpID)
 			out = append(out, wire)
-			if s.dupes[recs[i].ID] {
+			if s.dupes[r.ID] {
 				again = append(again, wire)
 			}
 		}

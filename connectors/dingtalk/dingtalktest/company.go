@@ -126,11 +126,17 @@ func GenerateCompany(seed int64, employees int, from time.Time, days int, opts .
 	for i := range c.Users {
 		gen.profiles[i] = newProfile(rng, i)
 	}
+	var workDays []time.Time
 	for day := start; day.Before(c.To); day = day.AddDate(0, 0, 1) {
-		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			continue
+		if wd := day.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			workDays = append(workDays, day)
+			c.WorkDays = append(c.WorkDays, day.Format(time.DateOnly))
 		}
-		c.WorkDays = append(c.WorkDays, day.Format(time.DateOnly))
+	}
+	// Sized up front: grown by append, a large company's records would be
+	// copied over and over and briefly held twice.
+	c.Records = make([]Record, 0, recordsCap(len(c.Users)*len(workDays)))
+	for _, day := range workDays {
 		for i, u := range c.Users {
 			c.Records = gen.day(c.Records, u.UserID, gen.profiles[i], day)
 		}
@@ -138,6 +144,14 @@ func GenerateCompany(seed int64, employees int, from time.Time, days int, opts .
 	generateInstances(seed, &c)
 	return c
 }
+
+// recordsCap bounds the records of userDays user-days. A user-day has 1.95
+// punches on average (97% in, 97% out, 1% an extra invalid one), with a
+// standard deviation of 0.26; 2 per user-day plus 64 lies at least 13
+// standard deviations above the mean total for any company size, and
+// leaves under 3% of a large company's capacity unused. Should a total
+// still exceed it, append grows the slice as usual.
+func recordsCap(userDays int) int { return 2*userDays + 64 }
 
 var (
 	surnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")

@@ -43,9 +43,11 @@
 // mixed in deterministically from a seed; and approval instances with
 // their forms: leave (the standard DDHolidayField), overtime, and make-ups
 // (补卡) for half of the missing punches, most approved, some refused,
-// running, withdrawn, or approved and later revoked. AddInstances, Decide,
-// Terminate and RevokeApproved change them as approvers would. Two knobs
-// exist for end-to-end demonstrations:
+// running, withdrawn, or approved and later revoked. WithCompany serves a
+// copy of a company the caller holds; WithGeneratedCompany generates one
+// inside the server, so that a large company is held once. AddInstances,
+// Decide, Terminate and RevokeApproved change them as approvers would. Two
+// knobs exist for end-to-end demonstrations:
 //
 //   - WithUnmappedUsers(n) gives the last n users an empty job number, so
 //     that identity mapping cannot place them;

@@ -91,8 +91,17 @@ var errmsgs = map[int]string{
 type Option func(*Server)
 
 // WithCompany sets the company the server serves (default: an empty one
-// with only the root department).
+// with only the root department). The server keeps its own copy, so the
+// caller may go on using c.
 func WithCompany(c Company) Option { return func(s *Server) { s.company = c.clone() } }
+
+// WithGeneratedCompany is WithCompany(GenerateCompany(seed, employees, from,
+// days, opts...)) without the copy: the server generates the company itself
+// and is its only holder, so a large company sits in memory once. Read it
+// back with Users, WorkDays, RecordCount or Company.
+func WithGeneratedCompany(seed int64, employees int, from time.Time, days int, opts ...GenOption) Option {
+	return func(s *Server) { s.company = GenerateCompany(seed, employees, from, days, opts...) }
+}
 
 // WithCredentials sets the app key and secret gettoken accepts.
 func WithCredentials(appKey, appSecret string) Option {
@@ -127,7 +136,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	company  Company
-	byUser   map[string][]Record // each user's records sorted by CheckTime
+	byUser   map[string][]int32 // per user, indexes into company.Records by CheckTime, then ID
 	dupes    map[int64]bool
 	tokens   map[string]time.Time // token → expiry
 	current  string               // the app's newest token
@@ -165,7 +174,8 @@ func NewServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.index()
+	s.indexInstances()
+	s.indexRecords()
 	mux := http.NewServeMux()
 	mux.Handle("/"+APIGetToken, s.route(APIGetToken, http.MethodGet, s.getToken))
 	mux.Handle("/"+APIListRecord, s.route(APIListRecord, http.MethodPost, s.listRecord))
@@ -210,11 +220,34 @@ func (s *Server) CorpID() string {
 }
 
 // Company returns a copy of the served company, records added after start
-// included.
+// included. It copies every record; for a large company, Users, WorkDays
+// and RecordCount give the rest without that copy.
 func (s *Server) Company() Company {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.company.clone()
+}
+
+// Users returns a copy of the served company's users, in directory order.
+// Unlike Company it leaves the records alone, which matters for a large
+// company.
+func (s *Server) Users() []User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]User, len(s.company.Users))
+	for i, u := range s.company.Users {
+		u.Depts = append([]int64(nil), u.Depts...)
+		out[i] = u
+	}
+	return out
+}
+
+// WorkDays returns a copy of the served company's work days as
+// YYYY-MM-DD.
+func (s *Server) WorkDays() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.company.WorkDays...)
 }
 
 // RecordCount is the number of distinct records the server holds.
@@ -297,7 +330,7 @@ func (s *Server) AddRecords(recs ...Record) {
 		maxID = max(maxID, r.ID)
 		s.company.Records = append(s.company.Records, r)
 	}
-	s.index()
+	s.indexRecords()
 }
 
 // Duplicate marks n records, spread evenly over the company's records, to
@@ -321,22 +354,30 @@ func (s *Server) Duplicated() int {
 	return len(s.dupes)
 }
 
-// index rebuilds byUser and instByID; the caller holds mu (or owns s).
-func (s *Server) index() {
-	s.instByID = map[string]int{}
+// indexInstances rebuilds instByID; the caller holds mu (or owns s).
+func (s *Server) indexInstances() {
+	s.instByID = make(map[string]int, len(s.company.Instances))
 	for i, in := range s.company.Instances {
 		s.instByID[in.ID] = i
 	}
-	s.byUser = map[string][]Record{}
-	for _, r := range s.company.Records {
-		s.byUser[r.UserID] = append(s.byUser[r.UserID], r)
+}
+
+// indexRecords rebuilds byUser; the caller holds mu (or owns s). int32
+// indexes halve the index of a []int and are ample: 2³¹ records would
+// take hundreds of gigabytes.
+func (s *Server) indexRecords() {
+	recs := s.company.Records
+	s.byUser = map[string][]int32{}
+	for i, r := range recs {
+		s.byUser[r.UserID] = append(s.byUser[r.UserID], int32(i))
 	}
-	for _, recs := range s.byUser {
-		sort.Slice(recs, func(i, j int) bool {
-			if !recs[i].CheckTime.Equal(recs[j].CheckTime) {
-				return recs[i].CheckTime.Before(recs[j].CheckTime)
+	for _, idx := range s.byUser {
+		sort.Slice(idx, func(i, j int) bool {
+			a, b := &recs[idx[i]], &recs[idx[j]]
+			if !a.CheckTime.Equal(b.CheckTime) {
+				return a.CheckTime.Before(b.CheckTime)
 			}
-			return recs[i].ID < recs[j].ID
+			return a.ID < b.ID
 		})
 	}
 }

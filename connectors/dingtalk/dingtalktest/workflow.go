@@ -66,7 +66,7 @@ func (s *Server) AddInstances(ins ...Instance) {
 		in.Form = append([]FormValue(nil), in.Form...)
 		s.company.Instances = append(s.company.Instances, in)
 	}
-	s.index()
+	s.indexInstances()
 }
 
 // Instance returns the instance with id.
@@ -115,7 +115,7 @@ func (s *Server) RevokeApproved(id string, created, finished time.Time) (string,
 	}
 	main.Attached = append(main.Attached, rev.ID)
 	s.company.Instances = append(s.company.Instances, rev)
-	s.index()
+	s.indexInstances()
 	return rev.ID, true
 }
 

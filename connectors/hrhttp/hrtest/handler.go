@@ -13,7 +13,8 @@ import (
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
-// maxBody bounds a request body; a day record is a few hundred bytes.
+// maxBody bounds a request body; a day record is a few hundred bytes, so
+// even a batch of the largest size a sink sends (1000) fits.
 const maxBody = 1 << 20
 
 // answer is what the server replies to one request.
@@ -24,14 +25,32 @@ type answer struct {
 	retryAfter string
 }
 
+// The answer bodies are structs rather than maps: cheaper to encode, and
+// their fields are in the order a map's sorted keys would give.
+type (
+	statusBody struct {
+		IdempotencyKey string `json:"idempotency_key"`
+		Status         string `json:"status"`
+	}
+	errBody struct {
+		Error string `json:"error"`
+	}
+	envelopeBody struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+	}
+)
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := readBody(r)
 	req := Request{
 		Method:         r.Method,
 		Path:           r.URL.Path,
-		Header:         r.Header.Clone(),
 		IdempotencyKey: r.Header.Get("Idempotency-Key"),
 		Body:           body,
+	}
+	if !s.lean {
+		req.Header = r.Header.Clone()
 	}
 	var a answer
 	switch {
@@ -40,14 +59,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case len(body) > maxBody:
 		a = invalid(http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", maxBody))
 	default:
-		a = s.handle(r, body, &req)
+		a = s.check(r, body, &req)
 	}
+	a = s.settle(r, &req, a)
 
-	s.mu.Lock()
-	latency := s.latency
-	s.mu.Unlock()
-	if latency > 0 {
-		t := time.NewTimer(latency)
+	// latency is set by an option before the server starts, so it is read
+	// without the lock.
+	if s.latency > 0 {
+		t := time.NewTimer(s.latency)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
@@ -66,59 +85,94 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(a.body)
 }
 
-// handle validates and applies one request and records it, all under the
-// lock so that two concurrent attempts with one key cannot both apply.
-func (s *Server) handle(r *http.Request, body []byte, req *Request) answer {
-	a := s.check(r, body, req)
+// readBody reads at most maxBody+1 bytes of the body: in one allocation
+// when the client announced the length, as the sink does.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= maxBody {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r.Body, b)
+		return b, err
+	}
+	return io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+}
 
+// settle applies a well-formed request (a is zero) and counts and records
+// every request, all under the lock so that two concurrent attempts with
+// one key cannot both apply.
+func (s *Server) settle(r *http.Request, req *Request, a answer) answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.requests++
 	if a.status == 0 {
 		a = s.applyLocked(r, req)
 	}
-	req.Status, req.Outcome = a.status, a.outcome
-	s.received = append(s.received, *req)
+	if !s.lean {
+		req.Status, req.Outcome = a.status, a.outcome
+		s.received = append(s.received, *req)
+	}
 	return a
 }
 
 // applyLocked injects the configured failures and otherwise applies the
-// well-formed request once per Idempotency-Key. s.mu is held.
+// well-formed request once per Idempotency-Key, a batch all at once.
+// s.mu is held.
 func (s *Server) applyLocked(r *http.Request, req *Request) answer {
 	if f := s.failures.always; f != 0 {
 		return s.injected(f)
 	}
 	if s.token != "" && r.Header.Get("Authorization") != "Bearer "+s.token {
 		return answer{status: http.StatusUnauthorized, outcome: "unauthorized",
-			body: errorBody("missing or wrong bearer token")}
+			body: errBody{"missing or wrong bearer token"}}
 	}
 
 	key := req.IdempotencyKey
-	s.attempts[key]++
-	failing := s.attempts[key] <= s.failures.first
+	st := s.keys[key]
+	st.attempts++
+	failing := st.attempts <= s.failures.first
 	if failing && !s.failures.applyFirst {
+		s.keys[key] = st
 		return s.injected(s.failures.firstStatus)
 	}
 	var a answer
-	if _, seen := s.applied[key]; seen {
+	if st.applied {
 		s.duplicates++
-		a = answer{status: http.StatusOK, outcome: "duplicate",
-			body: map[string]string{"status": "duplicate", "idempotency_key": key}}
+		a = answer{status: http.StatusOK, outcome: "duplicate", body: statusBody{key, "duplicate"}}
 	} else {
-		s.applied[key] = req.Record
-		s.bodies[key] = req.Body
-		s.order = append(s.order, key)
-		a = answer{status: http.StatusCreated, outcome: "applied",
-			body: map[string]string{"status": "applied", "idempotency_key": key}}
+		st.applied = true
+		s.commitLocked(req)
+		a = answer{status: http.StatusCreated, outcome: "applied", body: statusBody{key, "applied"}}
 	}
+	s.keys[key] = st
 	if failing {
-		// The record is committed; only the answer is lost.
+		// The records are committed; only the answer is lost.
 		return s.injected(s.failures.firstStatus)
 	}
 	return a
 }
 
-// check validates the request shape and decodes the record into req. It
-// returns a zero answer when the request is well formed.
+// commitLocked keeps what Applied, AppliedKeys and AppliedBodies return
+// of an applied request: in lean mode only the key and each record's
+// dayKey. s.mu is held.
+func (s *Server) commitLocked(req *Request) {
+	s.order = append(s.order, req.IdempotencyKey)
+	if s.lean {
+		if req.Records == nil {
+			s.days = append(s.days, dayKeyOf(&req.Record))
+		}
+		for i := range req.Records {
+			s.days = append(s.days, dayKeyOf(&req.Records[i]))
+		}
+		return
+	}
+	s.bodies = append(s.bodies, req.Body)
+	if req.Records == nil {
+		s.records = append(s.records, req.Record)
+	}
+	s.records = append(s.records, req.Records...)
+}
+
+// check validates the request shape and decodes the record, or the batch,
+// into req. It returns a zero answer when the request is well formed.
 func (s *Server) check(r *http.Request, body []byte, req *Request) answer {
 	if r.URL.Path != Path {
 		return invalid(http.StatusNotFound, "no such endpoint "+r.URL.Path+"; day records go to "+Path)
@@ -126,8 +180,11 @@ func (s *Server) check(r *http.Request, body []byte, req *Request) answer {
 	if r.Method != http.MethodPost {
 		return invalid(http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use POST")
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return invalid(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+	// The sink sends exactly application/json; parse only what differs.
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return invalid(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		}
 	}
 	if req.IdempotencyKey == "" {
 		return invalid(http.StatusBadRequest, "Idempotency-Key header is required")
@@ -138,21 +195,49 @@ func (s *Server) check(r *http.Request, body []byte, req *Request) answer {
 		}
 		return answer{}
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req.Record); err != nil {
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		return checkBatch(body, req)
+	}
+	if err := decodeStrict(body, &req.Record); err != nil {
 		req.Record = mapping.DayRecord{}
 		return invalid(http.StatusBadRequest, "body is not a day record: "+err.Error())
 	}
-	if msg := validRecord(req.Record); msg != "" {
+	if msg := validRecord(&req.Record); msg != "" {
 		return invalid(http.StatusUnprocessableEntity, msg)
 	}
 	return answer{}
 }
 
+// checkBatch decodes a JSON array of day records into req.Records; one
+// bad record refuses the whole batch, named by its index.
+func checkBatch(body []byte, req *Request) answer {
+	if err := decodeStrict(body, &req.Records); err != nil {
+		req.Records = nil
+		return invalid(http.StatusBadRequest, "body is not an array of day records: "+err.Error())
+	}
+	if len(req.Records) == 0 {
+		req.Records = nil
+		return invalid(http.StatusBadRequest, "empty batch: send at least one day record in the array")
+	}
+	for i := range req.Records {
+		if msg := validRecord(&req.Records[i]); msg != "" {
+			return invalid(http.StatusUnprocessableEntity, "record "+strconv.Itoa(i)+": "+msg)
+		}
+	}
+	return answer{}
+}
+
+// decodeStrict decodes body into v, refusing fields the contract does not
+// have, as a strict HR API does.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
 // validRecord checks what an HR system needs to file a day; it returns
 // what is wrong, or "".
-func validRecord(d mapping.DayRecord) string {
+func validRecord(d *mapping.DayRecord) string {
 	switch {
 	case d.Schema != mapping.DaySchema:
 		return fmt.Sprintf("schema %q: want %q", d.Schema, mapping.DaySchema)
@@ -171,7 +256,7 @@ func validRecord(d mapping.DayRecord) string {
 // Retry-After as real servers send it.
 func (s *Server) injected(status int) answer {
 	a := answer{status: status, outcome: "injected_failure",
-		body: errorBody(http.StatusText(status) + " (injected)")}
+		body: errBody{http.StatusText(status) + " (injected)"}}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		a.retryAfter = s.retryAfter
 	}
@@ -179,10 +264,8 @@ func (s *Server) injected(status int) answer {
 }
 
 func invalid(status int, msg string) answer {
-	return answer{status: status, outcome: "invalid", body: errorBody(msg)}
+	return answer{status: status, outcome: "invalid", body: errBody{msg}}
 }
-
-func errorBody(msg string) map[string]string { return map[string]string{"error": msg} }
 
 // enveloped turns an answer into the HTTP 200 {"code", "msg"} form.
 func enveloped(a answer) answer {
@@ -191,9 +274,9 @@ func enveloped(a answer) answer {
 	if a.outcome != "applied" && a.outcome != "duplicate" {
 		code = a.status
 		msg = http.StatusText(a.status)
-		if m, ok := a.body.(map[string]string); ok && m["error"] != "" {
-			msg = m["error"]
+		if e, ok := a.body.(errBody); ok && e.Error != "" {
+			msg = e.Error
 		}
 	}
-	return answer{status: http.StatusOK, outcome: a.outcome, body: map[string]any{"code": code, "msg": msg}}
+	return answer{status: http.StatusOK, outcome: a.outcome, body: envelopeBody{code, msg}}
 }

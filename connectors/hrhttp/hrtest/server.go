@@ -3,8 +3,10 @@ package hrtest
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/punchbridge/punchbridge/mapping"
 )
@@ -19,9 +21,13 @@ type Request struct {
 	Path           string
 	Header         http.Header
 	IdempotencyKey string
-	// Record is the decoded body; zero when the body did not decode, and
-	// in WithJSONBodies mode.
+	// Record is the decoded body of a single record; zero for a batch,
+	// when the body did not decode, and in WithJSONBodies mode.
 	Record mapping.DayRecord
+	// Records is the decoded body of a batch (a JSON array), in its
+	// order; nil for a single record, when the body did not decode, and in
+	// WithJSONBodies mode.
+	Records []mapping.DayRecord
 	// Body is the request body as received.
 	Body []byte
 	// Status is what the server answered.
@@ -36,19 +42,47 @@ type Request struct {
 type Server struct {
 	srv *httptest.Server
 
+	// Set by options before the server starts and only read after, so
+	// without the lock.
+	latency  time.Duration
+	anyJSON  bool // WithJSONBodies
+	envelope bool // WithCodeEnvelope
+	lean     bool // WithDayKeysOnly
+
 	mu         sync.Mutex
-	received   []Request
-	applied    map[string]mapping.DayRecord
-	order      []string       // applied keys in the order they were applied
-	attempts   map[string]int // attempts per Idempotency-Key, failed ones included
+	requests   int
+	received   []Request           // nil in lean mode
+	keys       map[string]keyState // per Idempotency-Key
+	order      []string            // applied keys in the order applied, one per request
+	bodies     [][]byte            // body of each applied request, as order; nil in lean mode
+	records    []mapping.DayRecord // applied records in order; nil in lean mode
+	days       []dayKey            // applied records in order, in lean mode
 	duplicates int
 	failures   failures
 	token      string
-	latency    time.Duration
 	retryAfter string
-	anyJSON    bool // WithJSONBodies
-	envelope   bool // WithCodeEnvelope
-	bodies     map[string][]byte
+}
+
+// keyState is what the server knows of one Idempotency-Key.
+type keyState struct {
+	attempts int // failed ones included
+	applied  bool
+}
+
+// dayKey is what lean mode keeps of an applied record: 32 bytes, the
+// strings interned, since a long run repeats each employee, date and
+// shift many times.
+type dayKey struct {
+	employeeID, date, shift unique.Handle[string]
+	version                 int
+}
+
+func dayKeyOf(d *mapping.DayRecord) dayKey {
+	return dayKey{unique.Make(d.EmployeeID), unique.Make(d.Date), unique.Make(d.Shift), d.Version}
+}
+
+func (k dayKey) record() mapping.DayRecord {
+	return mapping.DayRecord{EmployeeID: k.employeeID.Value(), Date: k.date.Value(), Shift: k.shift.Value(), Version: k.version}
 }
 
 // failures is the failure the server is told to inject.
@@ -81,12 +115,18 @@ func WithJSONBodies() Option { return func(s *Server) { s.anyJSON = true } }
 // {"code": <the status it would have sent>, "msg": "..."} otherwise.
 func WithCodeEnvelope() Option { return func(s *Server) { s.envelope = true } }
 
+// WithDayKeysOnly makes the server lean, for runs of hundreds of thousands
+// of records: of each applied record it keeps only EmployeeID, Date, Shift
+// and Version (the only fields Applied sets), and it keeps no request log
+// (Received returns nil, Requests still counts) and no bodies
+// (AppliedBodies returns nil). Idempotency, failure injection and the
+// other counters work as in the default mode.
+func WithDayKeysOnly() Option { return func(s *Server) { s.lean = true } }
+
 // NewServer starts a fake HR system on a loopback port. Close it when done.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
-		applied:    map[string]mapping.DayRecord{},
-		bodies:     map[string][]byte{},
-		attempts:   map[string]int{},
+		keys:       map[string]keyState{},
 		retryAfter: "0",
 	}
 	for _, o := range opts {
@@ -155,48 +195,62 @@ func (s *Server) SetRetryAfter(v string) {
 	s.retryAfter = v
 }
 
-// Applied returns every applied day record, each once, in the order applied.
+// Applied returns every applied day record, each once, in the order
+// applied, the records of a batch in their order. In WithJSONBodies mode
+// it holds one zero record per applied request; in WithDayKeysOnly mode
+// only EmployeeID, Date, Shift and Version are set.
 func (s *Server) Applied() []mapping.DayRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]mapping.DayRecord, len(s.order))
-	for i, k := range s.order {
-		out[i] = s.applied[k]
+	if !s.lean {
+		return slices.Clone(s.records)
+	}
+	out := make([]mapping.DayRecord, len(s.days))
+	for i, k := range s.days {
+		out[i] = k.record()
 	}
 	return out
 }
 
 // AppliedBodies returns the body of every applied request, each once, in
-// the order applied.
+// the order applied; nil in WithDayKeysOnly mode.
 func (s *Server) AppliedBodies() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([][]byte, len(s.order))
-	for i, k := range s.order {
-		out[i] = append([]byte(nil), s.bodies[k]...)
+	if s.lean {
+		return nil
+	}
+	out := make([][]byte, len(s.bodies))
+	for i, b := range s.bodies {
+		out[i] = slices.Clone(b)
 	}
 	return out
 }
 
-// AppliedKeys returns the applied Idempotency-Keys in the order applied.
+// AppliedKeys returns the applied Idempotency-Keys in the order applied,
+// one per request: a batch has one key.
 func (s *Server) AppliedKeys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]string(nil), s.order...)
+	return slices.Clone(s.order)
 }
 
-// AppliedCount is the number of records applied.
+// AppliedCount is the number of records applied, each record of a batch
+// counted (in WithJSONBodies mode, the number of applied requests).
 func (s *Server) AppliedCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.order)
+	if s.lean {
+		return len(s.days)
+	}
+	return len(s.records)
 }
 
 // Requests is the number of requests received, failed ones included.
 func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.received)
+	return s.requests
 }
 
 // Duplicates is the number of requests whose key was already applied.
@@ -210,17 +264,22 @@ func (s *Server) Duplicates() int {
 func (s *Server) Attempts(key string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.attempts[key]
+	return s.keys[key].attempts
 }
 
-// Received returns a copy of every request received, in arrival order.
+// Received returns a copy of every request received, in arrival order;
+// nil in WithDayKeysOnly mode, which keeps no log.
 func (s *Server) Received() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.lean {
+		return nil
+	}
 	out := make([]Request, len(s.received))
 	for i, r := range s.received {
 		r.Header = r.Header.Clone()
-		r.Body = append([]byte(nil), r.Body...)
+		r.Body = slices.Clone(r.Body)
+		r.Records = slices.Clone(r.Records)
 		out[i] = r
 	}
 	return out
