@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/punchbridge/punchbridge/ledger"
@@ -69,16 +68,31 @@ func (l *Ledger) DirtyDays(ctx context.Context) ([]mapping.EmployeeDay, error) {
 // after DirtyDays listed it stays dirty: the recomputation the caller just
 // finished may have read the events before the new one arrived.
 func (l *Ledger) ClearDirty(ctx context.Context, days []mapping.EmployeeDay) error {
+	// The generations of just these days, not a copy of every listed one:
+	// a month's run lists hundreds of thousands and clears them in parts.
+	gens := make([]int64, len(days))
+	listed := make([]bool, len(days))
 	l.mu.Lock()
-	listed := maps.Clone(l.listed)
+	for i, d := range days {
+		gens[i], listed[i] = l.listed[d]
+	}
 	l.mu.Unlock()
 	err := l.write(ctx, func(tx *sql.Tx) error {
-		for _, d := range days {
-			var err error
-			if gen, ok := listed[d]; ok {
-				_, err = tx.ExecContext(ctx, `DELETE FROM dirty_days WHERE employee_id = ? AND date = ? AND generation = ?`, d.EmployeeID, d.Date, gen)
+		byGen, err := tx.PrepareContext(ctx, `DELETE FROM dirty_days WHERE employee_id = ? AND date = ? AND generation = ?`)
+		if err != nil {
+			return err
+		}
+		defer byGen.Close()
+		whole, err := tx.PrepareContext(ctx, `DELETE FROM dirty_days WHERE employee_id = ? AND date = ?`)
+		if err != nil {
+			return err
+		}
+		defer whole.Close()
+		for i, d := range days {
+			if listed[i] {
+				_, err = byGen.ExecContext(ctx, d.EmployeeID, d.Date, gens[i])
 			} else {
-				_, err = tx.ExecContext(ctx, `DELETE FROM dirty_days WHERE employee_id = ? AND date = ?`, d.EmployeeID, d.Date)
+				_, err = whole.ExecContext(ctx, d.EmployeeID, d.Date)
 			}
 			if err != nil {
 				return err
