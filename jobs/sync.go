@@ -11,6 +11,7 @@ import (
 	"github.com/punchbridge/punchbridge/identity"
 	"github.com/punchbridge/punchbridge/ingest"
 	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/groupcommit"
 	"github.com/punchbridge/punchbridge/mapping"
 	"github.com/punchbridge/punchbridge/metrics"
 )
@@ -131,7 +132,9 @@ func (s *Sync) pull(ctx context.Context, src connectors.Source, now time.Time, r
 	}
 	var counts ingest.Counts
 	stats, err := src.Pull(ctx, connectors.Window{From: from, To: now}, func(ctx context.Context, events []mapping.Event) error {
-		c, err := s.Ingester.Ingest(ctx, events)
+		// A source emits one batch after another: no other request joins
+		// a batch while the writer waits, so it should not wait.
+		c, err := s.Ingester.Ingest(groupcommit.NoWait(ctx), events)
 		counts.Add(c)
 		return err
 	})

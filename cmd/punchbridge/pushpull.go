@@ -10,6 +10,7 @@ import (
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/ingest"
 	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/groupcommit"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -173,7 +174,7 @@ func (a *app) pullWindow(ctx context.Context, name string, w connectors.Window) 
 		break
 	}
 	stats, err := src.Pull(ctx, w, func(ctx context.Context, events []mapping.Event) error {
-		c, err := a.ingester.Ingest(ctx, events)
+		c, err := a.ingester.Ingest(groupcommit.NoWait(ctx), events) // one batch after another
 		out.Counts.Add(c)
 		return err
 	})

@@ -119,7 +119,7 @@ func (b *batcher[T]) run() {
 		// request arrived: a request that queued while the last commit
 		// ran has waited already, and its batch takes only what is queued.
 		wait := b.wait - time.Since(first.arrived())
-		waiting := wait > 0
+		waiting := wait > 0 && !noWait(first.context())
 		if waiting {
 			timer.Reset(wait)
 		}
@@ -152,6 +152,23 @@ func (b *batcher[T]) run() {
 		b.count(len(batch), n)
 		b.commit(batch)
 	}
+}
+
+type noWaitKey struct{}
+
+// NoWait marks the writes made with the returned context as coming from a
+// caller that writes one batch after another and waits for each, as a pull
+// storing its answers does: no other request is coming to join them, so
+// their batch commits at once with whatever is queued beside them instead
+// of waiting BatchWait for company. Requests of other callers that arrive
+// first still wait as usual.
+func NoWait(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noWaitKey{}, true)
+}
+
+func noWait(ctx context.Context) bool {
+	v, _ := ctx.Value(noWaitKey{}).(bool)
+	return v
 }
 
 // drain commits every request still queued when close was called.

@@ -333,6 +333,22 @@ func TestFullBatchDoesNotWait(t *testing.T) {
 	}
 }
 
+// TestNoWaitCommitsAtOnce checks that a request marked NoWait does not wait
+// BatchWait for company, for its writes and for its claims alike.
+func TestNoWaitCommitsAtOnce(t *testing.T) {
+	g := New(openSQLite(t), Options{BatchWait: time.Hour})
+	defer g.Close()
+	for i := range 3 {
+		// Each call hangs (and the test times out) if its batch waits.
+		if _, err := g.Append(NoWait(t.Context()), []mapping.Event{punch(i, "E1")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := g.Stats(); st.Batches != 3 || st.Requests != 3 {
+		t.Errorf("stats %+v, want three batches of one request", st)
+	}
+}
+
 // TestCancelledCallerIsLeftOut checks that a caller that gave up before its
 // batch committed gets its context's error and that its events are not
 // written.
