@@ -49,6 +49,9 @@ type Ledger struct {
 	// holds their statements, prepared once on w.
 	shared shared
 	hot    map[string]*sql.Stmt
+
+	// ckpt checkpoints the WAL beside the writer (checkpoint.go).
+	ckpt *checkpointer
 }
 
 var _ ledger.Ledger = (*Ledger)(nil)
@@ -85,7 +88,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 	if err := checkPath(path); err != nil {
 		return nil, err
 	}
-	w, err := openPool(path, o.busyTimeout, false)
+	w, err := openPool(path, o.busyTimeout, poolWriter)
 	if err != nil {
 		return nil, err
 	}
@@ -104,11 +107,18 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 	}
 	// The reader pool opens only after migrating: the WAL journal mode the
 	// writer set is then persistent, and query_only connections cannot set it.
-	l.r, err = openPool(path, o.busyTimeout, true)
+	l.r, err = openPool(path, o.busyTimeout, poolReader)
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
+	ck, err := openPool(path, o.busyTimeout, poolCheckpointer)
+	if err != nil {
+		w.Close()
+		l.r.Close()
+		return nil, err
+	}
+	l.ckpt = startCheckpointer(ck)
 	l.r.SetMaxOpenConns(readConns)
 	l.r.SetMaxIdleConns(readConns)
 	if err := l.prepareHot(ctx); err != nil {
@@ -130,27 +140,36 @@ func checkPath(path string) error {
 	return nil
 }
 
+// poolRole is what a pool's connections are for.
+type poolRole int
+
+const (
+	poolWriter       poolRole = iota // the one write connection
+	poolReader                       // read-only queries
+	poolCheckpointer                 // the checkpointer's connection
+)
+
 // openPool opens a pool whose every connection gets the ledger's pragmas.
 // Writes begin IMMEDIATE, so that a transaction takes the write lock before
 // it reads and two processes on one file cannot deadlock upgrading locks.
 // synchronous=NORMAL in WAL mode survives a crash of the process; a power
 // loss may undo the last commits but never corrupts the file.
-func openPool(path string, busy time.Duration, readOnly bool) (*sql.DB, error) {
+func openPool(path string, busy time.Duration, role poolRole) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
-	if readOnly {
+	switch role {
+	case poolReader:
 		q.Add("_pragma", "query_only(1)")
-	} else {
+	case poolWriter:
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Set("_txlock", "immediate")
 		// A multi-row INSERT keeps a statement journal, to undo itself
-		// alone if it fails; in memory it costs no file writes. (A larger
-		// wal_autocheckpoint saved a little CPU but made each checkpoint a
-		// stall of tens of milliseconds for every webhook waiting on the
-		// writer; the default of 1000 pages keeps them short.)
+		// alone if it fails; in memory it costs no file writes.
 		q.Add("_pragma", "temp_store(MEMORY)")
+		// The checkpointer checkpoints (checkpoint.go), not the writer.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	db, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
@@ -195,6 +214,9 @@ func (l *Ledger) Close() error {
 	if l.r != nil {
 		rerr = l.r.Close()
 	}
+	if l.ckpt != nil {
+		errs = append(errs, l.ckpt.close())
+	}
 	return errors.Join(append(errs, rerr, l.w.Close())...)
 }
 
@@ -207,7 +229,13 @@ func (l *Ledger) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return errors.Join(err, tx.Rollback())
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if l.ckpt != nil {
+		l.ckpt.committed()
+	}
+	return nil
 }
 
 // migrator applies migrations through the write connection.

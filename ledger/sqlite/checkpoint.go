@@ -1,0 +1,95 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Checkpointing. SQLite copies the WAL back into the database file in a
+// checkpoint; by default the writer does that itself after a commit once
+// the WAL holds 1,000 pages, and every write waits meanwhile. On a ledger
+// of a few hundred megabytes and more those pages lie all over the file,
+// and a month's pull spent a quarter of the writer's time checkpointing.
+// So the writer's connection does not checkpoint, and a goroutine with a
+// connection of its own does, beside the writer: commits kick it, and it
+// runs at most once per checkpointEvery.
+const (
+	// checkpointEvery bounds how often the checkpointer runs while
+	// commits keep coming.
+	checkpointEvery = 20 * time.Millisecond
+	// walPagesRestart is the WAL size at which the checkpointer also
+	// makes the writer start the WAL over. A passive checkpoint never
+	// blocks the writer, but while the writer keeps appending, the WAL is
+	// never wholly copied at a moment the writer could restart it, and
+	// grows; a RESTART checkpoint waits for a gap between writes and then
+	// lets the next write begin the WAL anew.
+	walPagesRestart = 16384
+)
+
+// checkpointer runs checkpoints on its own connection.
+type checkpointer struct {
+	db   *sql.DB
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+func startCheckpointer(db *sql.DB) *checkpointer {
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	c := &checkpointer{db: db, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+// committed tells the checkpointer that the WAL has grown.
+func (c *checkpointer) committed() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (c *checkpointer) run() {
+	defer close(c.done)
+	ctx := context.Background()
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		select {
+		case <-c.kick:
+		case <-c.stop:
+			return
+		}
+		// Whatever the checkpoint cannot copy now (a reader still needs
+		// it) it copies next time; an error here leaves the work for the
+		// next kick, and the last connection to close checkpoints anyway.
+		if pages, err := c.checkpoint(ctx, "PASSIVE"); err == nil && pages >= walPagesRestart {
+			_, _ = c.checkpoint(ctx, "RESTART")
+		}
+		t.Reset(checkpointEvery)
+		select {
+		case <-t.C:
+		case <-c.stop:
+			t.Stop()
+			return
+		}
+	}
+}
+
+// checkpoint runs one checkpoint of mode and returns the pages in the WAL.
+func (c *checkpointer) checkpoint(ctx context.Context, mode string) (walPages int, err error) {
+	var busy, copied int
+	err = c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &walPages, &copied)
+	return walPages, err
+}
+
+// close stops the checkpointer and closes its connection.
+func (c *checkpointer) close() error {
+	close(c.stop)
+	<-c.done
+	return c.db.Close()
+}
