@@ -172,18 +172,44 @@ func (in *Ingester) Ingest(ctx context.Context, events []mapping.Event) (Counts,
 // appended to the ledger, then the claims committed (or released when the
 // append failed, so that the retry is not mistaken for a duplicate).
 func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts) error {
-	var written []coord.ClaimKey
+	// Each event's fingerprint is computed once, here, for the claim, the
+	// ledger row and the raw payload; a ledger that takes prepared events
+	// gets its JSON from here too, so that its one writer only runs SQL.
+	pa, prepare := in.ledger.(preparedAppender)
+	var (
+		prepared []ledger.PreparedEvent
+		fps      []string
+	)
+	if prepare {
+		var err error
+		if prepared, err = ledger.PrepareEvents(valid, nil); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		fps = make([]string, len(prepared))
+		for i, p := range prepared {
+			fps[i] = p.Fingerprint
+		}
+	} else if _, raw := in.ledger.(ledger.RawStore); raw || in.claims != nil {
+		fps = make([]string, len(valid))
+		for i, e := range valid {
+			fps[i] = mapping.Fingerprint(e)
+		}
+	}
+	var written, ours []coord.ClaimKey
 	if in.claims != nil {
 		keys := make([]coord.ClaimKey, len(valid))
 		for i, e := range valid {
-			keys[i] = coord.ClaimKey{EventID: e.ID, Fingerprint: mapping.Fingerprint(e)}
+			keys[i] = coord.ClaimKey{EventID: e.ID, Fingerprint: fps[i]}
 		}
 		states, err := in.claims.Claim(ctx, keys)
 		if err != nil {
 			return fmt.Errorf("ingest: claim %d events: %w", len(keys), err)
 		}
-		var ours []coord.ClaimKey
-		kept := valid[:0:0]
+		var (
+			kept     = valid[:0:0]
+			keptFPs  = fps[:0:0]
+			keptPrep []ledger.PreparedEvent
+		)
 		for i, st := range states {
 			switch st {
 			case coord.Done:
@@ -193,53 +219,67 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 				ours = append(ours, keys[i])
 			}
 			kept = append(kept, valid[i])
+			keptFPs = append(keptFPs, fps[i])
+			if prepare {
+				keptPrep = append(keptPrep, prepared[i])
+			}
 			written = append(written, keys[i])
 		}
-		valid = kept
+		valid, fps, prepared = kept, keptFPs, keptPrep
 		if len(valid) == 0 {
 			return nil
 		}
-		res, err := in.ledger.Append(ctx, valid)
-		if err == nil {
-			err = in.queueEvents(ctx, valid)
-		}
-		if err != nil {
+	}
+	var (
+		res ledger.AppendResult
+		err error
+	)
+	if prepare {
+		res, err = pa.AppendPrepared(ctx, prepared)
+	} else {
+		res, err = in.ledger.Append(ctx, valid)
+	}
+	if err == nil {
+		err = in.queueEvents(ctx, valid)
+	}
+	if err != nil {
+		if in.claims != nil {
 			if rerr := in.claims.Release(context.WithoutCancel(ctx), ours); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
-			return fmt.Errorf("ingest: append %d events: %w", len(valid), err)
 		}
+		return fmt.Errorf("ingest: append %d events: %w", len(valid), err)
+	}
+	if in.claims != nil {
 		// The events are durable now; a failed commit only leaves pending
 		// claims that lapse, and their copies fall through to the ledger.
 		if err := in.claims.Commit(context.WithoutCancel(ctx), written); err != nil {
 			in.log.Warn("dedupe commit failed", "events", len(written), "err", err)
 		}
-		in.keepRaw(ctx, valid)
-		return in.counted(ctx, res, c)
 	}
-	res, err := in.ledger.Append(ctx, valid)
-	if err != nil {
-		return fmt.Errorf("ingest: append %d events: %w", len(valid), err)
-	}
-	if err := in.queueEvents(ctx, valid); err != nil {
-		return err
-	}
-	in.keepRaw(ctx, valid)
+	in.keepRaw(ctx, valid, fps)
 	return in.counted(ctx, res, c)
+}
+
+// preparedAppender is a ledger that takes events prepared by the caller
+// (the SQLite ledger, and groupcommit in front of it).
+type preparedAppender interface {
+	AppendPrepared(ctx context.Context, events []ledger.PreparedEvent) (ledger.AppendResult, error)
 }
 
 // keepRaw stores the platform payloads of the written events beside them,
 // where the ledger keeps such payloads; they are for debugging a mapping,
-// so a failure is logged and does not fail the events.
-func (in *Ingester) keepRaw(ctx context.Context, events []mapping.Event) {
+// so a failure is logged and does not fail the events. fps are the
+// events' fingerprints.
+func (in *Ingester) keepRaw(ctx context.Context, events []mapping.Event, fps []string) {
 	rs, ok := in.ledger.(ledger.RawStore)
 	if !ok {
 		return
 	}
 	var ps []ledger.RawPayload
-	for _, e := range events {
+	for i, e := range events {
 		if len(e.Raw) > 0 {
-			ps = append(ps, ledger.RawPayload{EventID: e.ID, Fingerprint: mapping.Fingerprint(e), Connector: e.Connector, ReceivedAt: e.ReceivedAt, Body: e.Raw})
+			ps = append(ps, ledger.RawPayload{EventID: e.ID, Fingerprint: fps[i], Connector: e.Connector, ReceivedAt: e.ReceivedAt, Body: e.Raw})
 		}
 	}
 	if err := rs.StoreRaw(ctx, ps); err != nil {

@@ -40,6 +40,14 @@ type BatchAppender interface {
 	AppendBatches(ctx context.Context, batches [][]mapping.Event) ([]ledger.AppendResult, error)
 }
 
+// PreparedAppender is a BatchAppender that takes events prepared by the
+// callers (ledger.PrepareEvents). With such a ledger, Append prepares each
+// caller's events in the caller's goroutine, and the one writer only runs
+// SQL.
+type PreparedAppender interface {
+	AppendPreparedBatches(ctx context.Context, batches [][]ledger.PreparedEvent) ([]ledger.AppendResult, error)
+}
+
 // Stats count what the writer did since New.
 type Stats struct {
 	Requests int64 // write calls that reached the writer
@@ -90,7 +98,51 @@ func (g *Ledger) Append(ctx context.Context, events []mapping.Event) (ledger.App
 	if len(events) == 0 {
 		return ledger.AppendResult{}, nil
 	}
-	r, err := g.submit(ctx, &request{op: opAppend, events: events})
+	if _, ok := g.Ledger.(PreparedAppender); ok {
+		prepared, err := ledger.PrepareEvents(events, nil)
+		if err != nil {
+			return ledger.AppendResult{}, fmt.Errorf("groupcommit: append: %w", err)
+		}
+		return g.AppendPrepared(ctx, prepared)
+	}
+	r, err := g.submitAppend(ctx, events)
+	return r.res, err
+}
+
+// submitAppend queues plain events for a ledger that prepares its own.
+func (g *Ledger) submitAppend(ctx context.Context, events []mapping.Event) (reply, error) {
+	for i, e := range events {
+		if e.ID == "" {
+			return reply{}, fmt.Errorf("groupcommit: append: event %d: id is empty; validate events before appending them", i)
+		}
+	}
+	if len(events) == 0 {
+		return reply{}, nil
+	}
+	return g.submit(ctx, &request{op: opAppend, events: events})
+}
+
+// AppendPrepared is Append for events the caller prepared. A wrapped
+// ledger that is no PreparedAppender gets the events and does the work
+// itself.
+func (g *Ledger) AppendPrepared(ctx context.Context, events []ledger.PreparedEvent) (ledger.AppendResult, error) {
+	if _, ok := g.Ledger.(PreparedAppender); !ok {
+		plain := make([]mapping.Event, len(events))
+		for i, p := range events {
+			plain[i] = p.Event
+		}
+		r, err := g.submitAppend(ctx, plain)
+		return r.res, err
+	}
+	for i, p := range events {
+		if p.Event.ID == "" {
+			return ledger.AppendResult{}, fmt.Errorf("groupcommit: append: event %d: id is empty; validate events before appending them", i)
+		}
+	}
+	if len(events) == 0 {
+		return ledger.AppendResult{}, nil
+	}
+	r, err := g.submit(ctx, &request{op: opAppend, prepared: events})
 	return r.res, err
 }
 

@@ -23,11 +23,14 @@ type request struct {
 	ctx    context.Context
 	op     op
 	events []mapping.Event // opAppend, opEnqueue
-	days   []mapping.EmployeeDay
-	raw    []ledger.RawPayload
-	sink   string     // opEnqueue
-	at     time.Time  // when it was handed over
-	done   chan reply // buffered: the writer never waits for a caller
+	// prepared replaces events in an opAppend when the wrapped ledger
+	// takes prepared events: the caller did the encoding.
+	prepared []ledger.PreparedEvent
+	days     []mapping.EmployeeDay
+	raw      []ledger.RawPayload
+	sink     string     // opEnqueue
+	at       time.Time  // when it was handed over
+	done     chan reply // buffered: the writer never waits for a caller
 }
 
 // reply is the outcome of a request's commit.
@@ -36,7 +39,9 @@ type reply struct {
 	err error
 }
 
-func (r *request) size() int                { return len(r.events) + len(r.days) + len(r.raw) }
+func (r *request) size() int {
+	return len(r.events) + len(r.prepared) + len(r.days) + len(r.raw)
+}
 func (r *request) arrived() time.Time       { return r.at }
 func (r *request) context() context.Context { return r.ctx }
 
@@ -71,6 +76,15 @@ func (g *Ledger) commitAppends(ctx context.Context, rs []*request) {
 	if len(rs) == 0 {
 		return
 	}
+	if pa, ok := g.Ledger.(PreparedAppender); ok {
+		groups := make([][]ledger.PreparedEvent, len(rs))
+		for i, r := range rs {
+			groups[i] = r.prepared
+		}
+		results, err := pa.AppendPreparedBatches(ctx, groups)
+		answerAppends(rs, results, err)
+		return
+	}
 	ba, ok := g.Ledger.(BatchAppender)
 	if !ok {
 		for _, r := range rs {
@@ -84,6 +98,11 @@ func (g *Ledger) commitAppends(ctx context.Context, rs []*request) {
 		groups[i] = r.events
 	}
 	results, err := ba.AppendBatches(ctx, groups)
+	answerAppends(rs, results, err)
+}
+
+// answerAppends gives each caller its result, or every caller err.
+func answerAppends(rs []*request, results []ledger.AppendResult, err error) {
 	for i, r := range rs {
 		if err != nil {
 			r.done <- reply{err: err}

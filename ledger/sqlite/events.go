@@ -42,11 +42,43 @@ func (l *Ledger) Append(ctx context.Context, events []mapping.Event) (ledger.App
 // and then writes: the latest flags of revised ids, remapped quarantined
 // copies, and the new revisions in multi-row INSERTs.
 func (l *Ledger) AppendBatches(ctx context.Context, batches [][]mapping.Event) ([]ledger.AppendResult, error) {
-	total := 0
-	for _, events := range batches {
+	prepared := make([][]ledger.PreparedEvent, len(batches))
+	for b, events := range batches {
 		for i, e := range events {
 			if e.ID == "" {
 				return nil, fmt.Errorf("sqlite ledger: append: event %d: id is empty; validate events before appending them", i)
+			}
+		}
+		p, err := ledger.PrepareEvents(events, nil)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite ledger: append: %w", err)
+		}
+		prepared[b] = p
+	}
+	return l.AppendPreparedBatches(ctx, prepared)
+}
+
+// AppendPrepared is Append for events prepared by the caller.
+func (l *Ledger) AppendPrepared(ctx context.Context, events []ledger.PreparedEvent) (ledger.AppendResult, error) {
+	res, err := l.AppendPreparedBatches(ctx, [][]ledger.PreparedEvent{events})
+	if err != nil {
+		return ledger.AppendResult{}, err
+	}
+	return res[0], nil
+}
+
+// AppendPreparedBatches is AppendBatches for events prepared by the
+// callers: the transaction uses their fingerprints and JSON as given, so
+// the writer only runs SQL.
+func (l *Ledger) AppendPreparedBatches(ctx context.Context, batches [][]ledger.PreparedEvent) ([]ledger.AppendResult, error) {
+	total := 0
+	for _, events := range batches {
+		for i, p := range events {
+			if p.Event.ID == "" {
+				return nil, fmt.Errorf("sqlite ledger: append: event %d: id is empty; validate events before appending them", i)
+			}
+			if p.Fingerprint == "" || len(p.JSON) == 0 {
+				return nil, fmt.Errorf("sqlite ledger: append: event %s is not prepared; use ledger.PrepareEvents", p.Event.ID)
 			}
 		}
 		total += len(events)
@@ -67,9 +99,10 @@ func (l *Ledger) AppendBatches(ctx context.Context, batches [][]mapping.Event) (
 		}
 		var w writes
 		for b, events := range batches {
-			for _, e := range events {
-				if err := hs[e.ID].add(e, mapping.Fingerprint(e), &results[b], &w); err != nil {
-					return fmt.Errorf("event %s: %w", e.ID, err)
+			for i := range events {
+				p := &events[i]
+				if err := hs[p.Event.ID].add(p, &results[b], &w); err != nil {
+					return fmt.Errorf("event %s: %w", p.Event.ID, err)
 				}
 			}
 		}
@@ -92,6 +125,7 @@ type revision struct {
 	wasLatest bool           // stored rows: the flag in the database
 	body      string         // stored quarantined rows: the stored JSON
 	event     *mapping.Event // new rows, and stored rows once remapped
+	json      []byte         // new rows: the event's JSON, as prepared
 	remapped  bool
 }
 
@@ -104,7 +138,8 @@ type writes struct{ inserts []*revision }
 
 // add applies one event to the id's history, counts it in res and notes
 // what must be written.
-func (h *history) add(e mapping.Event, fp string, res *ledger.AppendResult, w *writes) error {
+func (h *history) add(p *ledger.PreparedEvent, res *ledger.AppendResult, w *writes) error {
+	e, fp := p.Event, p.Fingerprint
 	for _, r := range h.revs {
 		if r.fp == fp {
 			res.Duplicates++
@@ -121,8 +156,8 @@ func (h *history) add(e mapping.Event, fp string, res *ledger.AppendResult, w *w
 	} else {
 		res.Stored++
 	}
-	ev := e
-	r := &revision{fp: fp, rev: maxRev + 1, employee: e.EmployeeID, latest: true, event: &ev}
+	ev := e // a remap must not change the caller's event
+	r := &revision{fp: fp, rev: maxRev + 1, employee: e.EmployeeID, latest: true, event: &ev, json: p.JSON}
 	h.revs = append(h.revs, r)
 	w.inserts = append(w.inserts, r)
 	if e.EmployeeID == "" {
@@ -172,14 +207,14 @@ const insertColumns = 14
 
 // loadHistories reads every stored revision of the ids in batches and
 // returns them with the ids in order of first appearance.
-func loadHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, batches [][]mapping.Event) (map[string]*history, []string, error) {
+func loadHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, batches [][]ledger.PreparedEvent) (map[string]*history, []string, error) {
 	hs := map[string]*history{}
 	var ids []string
 	for _, events := range batches {
-		for _, e := range events {
-			if _, ok := hs[e.ID]; !ok {
-				hs[e.ID] = &history{}
-				ids = append(ids, e.ID)
+		for _, p := range events {
+			if _, ok := hs[p.Event.ID]; !ok {
+				hs[p.Event.ID] = &history{}
+				ids = append(ids, p.Event.ID)
 			}
 		}
 	}
@@ -272,9 +307,13 @@ func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []stri
 		args = args[:0]
 		for _, r := range rest[:n] {
 			e := r.event
-			body, err := json.Marshal(e)
-			if err != nil {
-				return err
+			body := r.json
+			if r.remapped || body == nil {
+				b, err := json.Marshal(e)
+				if err != nil {
+					return err
+				}
+				body = b
 			}
 			start, end := approvalSpan(*e)
 			args = append(args, e.ID, r.fp, r.rev, r.latest, string(e.Kind), e.Platform, e.Tenant, e.UserID,

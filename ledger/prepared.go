@@ -1,0 +1,42 @@
+package ledger
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// PreparedEvent is an event with the CPU work of storing it done ahead:
+// its fingerprint and its JSON. A ledger has one writer; preparing events
+// in the goroutines that hand them over (webhook handlers, a pull) takes
+// that work off it and computes each fingerprint once for the Redis claim,
+// the ledger row and the raw payload alike.
+type PreparedEvent struct {
+	Event       mapping.Event
+	Fingerprint string // mapping.Fingerprint(Event)
+	JSON        []byte // json.Marshal(Event)
+}
+
+// PrepareEvents prepares events. fps, when not nil, holds fingerprints
+// computed already, one per event.
+func PrepareEvents(events []mapping.Event, fps []string) ([]PreparedEvent, error) {
+	if fps != nil && len(fps) != len(events) {
+		return nil, fmt.Errorf("ledger: prepare %d events with %d fingerprints", len(events), len(fps))
+	}
+	out := make([]PreparedEvent, len(events))
+	for i, e := range events {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: prepare event %s: %w", e.ID, err)
+		}
+		fp := ""
+		if fps != nil {
+			fp = fps[i]
+		} else {
+			fp = mapping.Fingerprint(e)
+		}
+		out[i] = PreparedEvent{Event: e, Fingerprint: fp, JSON: b}
+	}
+	return out, nil
+}
