@@ -6,7 +6,10 @@
 // go through one connection and begin IMMEDIATE: SQLite admits one writer at
 // a time, and taking the lock up front keeps two processes on one file
 // from deadlocking. busy_timeout makes a second process wait for the lock
-// instead of failing, and foreign keys are enforced.
+// instead of failing, and foreign keys are enforced. The writer does not
+// checkpoint the WAL itself: a goroutine with a connection of its own does,
+// beside it (checkpoint.go). Callers that prepare their events
+// (ledger.PrepareEvents, AppendPrepared) leave the writer only SQL to run.
 //
 // The schema is versioned by the numbered files in migrations/, applied in
 // order, each in its own transaction, and recorded in schema_migrations.
