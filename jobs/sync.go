@@ -72,6 +72,9 @@ type Report struct {
 	DeadLettered   int            `json:"dead_lettered"`
 	APICalls       int            `json:"api_calls"`
 	APICallsByAPI  map[string]int `json:"api_calls_by_api,omitempty"`
+	// Quota is, per connector and API, how much of the platform's rate
+	// limit the run's pull used; sources that know their limits report it.
+	Quota map[string]map[string]connectors.QuotaUse `json:"quota,omitempty"`
 	// Watermark is the oldest checkpoint of the job's sources.
 	Watermark time.Time `json:"watermark"`
 }
@@ -142,6 +145,15 @@ func (s *Sync) pull(ctx context.Context, src connectors.Source, now time.Time, r
 	for api, n := range stats.APICalls {
 		rep.APICalls += n
 		rep.APICallsByAPI[api] += n
+	}
+	if len(stats.Quota) > 0 {
+		if rep.Quota == nil {
+			rep.Quota = map[string]map[string]connectors.QuotaUse{}
+		}
+		rep.Quota[src.Name()] = stats.Quota
+		for api, q := range stats.Quota {
+			s.Metrics.QuotaUse(src.Name(), api, q.Utilisation)
+		}
 	}
 	rep.EventsStored += counts.Stored
 	rep.Revisions += counts.Revisions

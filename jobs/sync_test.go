@@ -377,3 +377,25 @@ func TestPushFlushesSinks(t *testing.T) {
 		t.Fatalf("flushed %d times, want 1 after a push with nothing due", fs.flushes)
 	}
 }
+
+// quotaSource is a fakeSource that reports its quota use.
+type quotaSource struct{ *fakeSource }
+
+func (q quotaSource) Pull(ctx context.Context, w connectors.Window, emit connectors.EmitFunc) (connectors.PullStats, error) {
+	st, err := q.fakeSource.Pull(ctx, w, emit)
+	st.Quota = map[string]connectors.QuotaUse{"list": {Calls: 19, Limit: 20, Window: time.Second, Elapsed: time.Second, Utilisation: 0.95}}
+	return st, err
+}
+
+func TestRunReportsQuotaUse(t *testing.T) {
+	f := newFixture(t)
+	f.week()
+	f.job.Sources = []connectors.Source{quotaSource{f.src}}
+	rep, err := f.job.Run(t.Context(), at("2026-11-21", "02:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := rep.Quota["src"]["list"]; q.Calls != 19 || q.Utilisation != 0.95 {
+		t.Fatalf("report's quota = %+v, want the source's use of its list API", rep.Quota)
+	}
+}

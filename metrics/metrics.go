@@ -94,6 +94,7 @@ type Metrics struct {
 	eventsQuarantined *prometheus.CounterVec
 	pulls             *prometheus.CounterVec
 	lastPull          *prometheus.GaugeVec
+	quotaUse          *prometheus.GaugeVec
 	webhook           *prometheus.HistogramVec
 	pushAttempts      *prometheus.CounterVec
 	pushSuccesses     *prometheus.CounterVec
@@ -135,6 +136,9 @@ func New(o Options) *Metrics {
 		pulls:             counter("pulls_total", "Pulls of a connector's window, by outcome (succeeded or failed).", "connector", "outcome"),
 		lastPull: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "last_pull_timestamp_seconds",
 			Help: "When this process last finished a pull of the connector, by outcome."}, []string{"connector", "outcome"}),
+		quotaUse: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "platform_quota_utilisation",
+			Help: "How much of the platform API's rate limit the connector's last pull used while its calls ran (1 = every slot)."},
+			[]string{"connector", "api"}),
 		webhook: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "webhook_duration_seconds",
 			Help:    "Time to handle one webhook request, events durably written included, by HTTP status.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"connector", "status"}),
@@ -152,7 +156,7 @@ func New(o Options) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.eventsReceived, m.eventsPulled, m.eventsStored, m.eventRevisions, m.eventsDuplicate, m.eventsRejected, m.eventsQuarantined,
-		m.pulls, m.lastPull, m.webhook, m.pushAttempts, m.pushSuccesses, m.pushFailures, m.pushDead, m.jobRuns, m.jobDuration,
+		m.pulls, m.lastPull, m.quotaUse, m.webhook, m.pushAttempts, m.pushSuccesses, m.pushFailures, m.pushDead, m.jobRuns, m.jobDuration,
 		&stateCollector{ledger: o.Ledger, connectors: o.Connectors, sinks: o.Sinks, now: o.Now, timeout: o.ScrapeTimeout},
 	)
 	// Known label values start at 0, so that a rate over a fresh process
@@ -227,6 +231,15 @@ func (m *Metrics) Pull(connector string, at time.Time, events int, err error) {
 	m.mu.Lock()
 	m.pullOf[connector] = PullStatus{At: at, Events: events, Err: msg}
 	m.mu.Unlock()
+}
+
+// QuotaUse records how much of an API's rate limit the connector's last
+// pull used (connectors.QuotaUse.Utilisation).
+func (m *Metrics) QuotaUse(connector, api string, utilisation float64) {
+	if m == nil {
+		return
+	}
+	m.quotaUse.WithLabelValues(connector, api).Set(utilisation)
 }
 
 // LastPull returns the connector's latest pull by this process.

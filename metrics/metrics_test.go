@@ -70,6 +70,7 @@ func TestCountersMove(t *testing.T) {
 	m.PushAttempt("hr", metrics.PushFailed)
 	m.PushAttempt("hr", metrics.PushDeadLettered)
 	m.JobRun("nightly", "succeeded", 42*time.Second)
+	m.QuotaUse("dt-hq", "attendance/listRecord", 0.95)
 	after, err := metricstest.Scrape(m.Handler(), "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +121,7 @@ func TestCountersMove(t *testing.T) {
 		{"punchbridge_last_pull_timestamp_seconds", []string{"connector", "dt-hq", "outcome", "succeeded"}, float64(now.Unix())},
 		{"punchbridge_webhook_duration_seconds", []string{"connector", "wc-branch", "status", "503"}, 1},
 		{"punchbridge_job_duration_seconds", []string{"job", "nightly"}, 1},
+		{"punchbridge_platform_quota_utilisation", []string{"connector", "dt-hq", "api", "attendance/listRecord"}, 0.95},
 	} {
 		if _, ok := before.Value(tc.name, tc.labels...); ok {
 			t.Errorf("%s%v present before anything happened", tc.name, tc.labels)
@@ -171,6 +173,7 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.WebhookHandled("c", 200, time.Millisecond)
 	m.PushAttempt("s", metrics.PushDelivered)
 	m.JobRun("j", "succeeded", time.Second)
+	m.QuotaUse("c", "api", 1)
 	if _, ok := m.LastPull("c"); ok {
 		t.Error("a nil Metrics remembers a pull")
 	}

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
 	"github.com/punchbridge/punchbridge/connectors/hrhttp/hrtest"
 )
@@ -99,6 +101,15 @@ func TestJobsHistory(t *testing.T) {
 	code, stdout, stderr := runCmd(t, f.secrets, "pull", "--config", f.cfg, "--connector", "dingtalk-demo", "--from", "2026-11-20", "--to", "2026-11-20")
 	if code != exitOK || !strings.Contains(stdout, `"duplicates": 6`) {
 		t.Fatalf("pull: exit %d\n%s%s", code, stdout, stderr)
+	}
+	var pulled struct {
+		Quota map[string]connectors.QuotaUse `json:"quota"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &pulled); err != nil {
+		t.Fatal(err)
+	}
+	if q := pulled.Quota["attendance/listRecord"]; q.Calls < 1 || q.Limit != 500 || q.Utilisation <= 0 {
+		t.Errorf("pull's quota use of listRecord = %+v, want its calls against the 500 a second the config allows", q)
 	}
 	if code, _, stderr := runCmd(t, f.secrets, "push", "--config", f.cfg, "--dry-run"); code != exitOK || !strings.Contains(stderr, "0 deliveries due") {
 		t.Fatalf("push --dry-run: exit %d %s", code, stderr)

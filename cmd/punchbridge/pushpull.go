@@ -149,6 +149,8 @@ type pullSummary struct {
 	Pulled    int            `json:"events_pulled"`
 	Counts    ingest.Counts  `json:"ingest"`
 	APICalls  map[string]int `json:"api_calls"`
+	// Quota is how much of each rate-limited API's quota the pull used.
+	Quota map[string]connectors.QuotaUse `json:"quota,omitempty"`
 }
 
 // pullWindow pulls a connector's events for w into the ledger, after
@@ -178,7 +180,10 @@ func (a *app) pullWindow(ctx context.Context, name string, w connectors.Window) 
 		out.Counts.Add(c)
 		return err
 	})
-	out.Pulled, out.APICalls = stats.Events, stats.APICalls
+	out.Pulled, out.APICalls, out.Quota = stats.Events, stats.APICalls, stats.Quota
+	for api, q := range stats.Quota {
+		a.metrics.QuotaUse(name, api, q.Utilisation)
+	}
 	a.metrics.Pull(name, a.now(), stats.Events, err)
 	return out, err
 }
