@@ -26,6 +26,11 @@ const (
 	// grows; a RESTART checkpoint waits for a gap between writes and then
 	// lets the next write begin the WAL anew.
 	walPagesRestart = 16384
+	// checkpointBusy is how long a RESTART checkpoint waits for readers
+	// still on the WAL before it gives up until the next kick. It holds
+	// the write lock while it waits, so the wait must stay short: the
+	// writer's callers (webhooks) wait with it.
+	checkpointBusy = 100 * time.Millisecond
 )
 
 // checkpointer runs checkpoints on its own connection.

@@ -112,7 +112,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 		w.Close()
 		return nil, err
 	}
-	ck, err := openPool(path, o.busyTimeout, poolCheckpointer)
+	ck, err := openPool(path, min(o.busyTimeout, checkpointBusy), poolCheckpointer)
 	if err != nil {
 		w.Close()
 		l.r.Close()
