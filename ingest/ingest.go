@@ -234,9 +234,15 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 		res ledger.AppendResult
 		err error
 	)
-	if prepare {
+	ib, whole := in.ledger.(ingestBatcher)
+	switch {
+	case prepare && whole:
+		// Events, raw payloads and dirty days in one transaction.
+		res, err = ib.IngestBatch(ctx, ledger.IngestBatch{Events: prepared, Raw: rawPayloads(valid, fps),
+			Dirty: func(changed []mapping.Event) []mapping.EmployeeDay { return DirtyDays(in.calendar, changed) }})
+	case prepare:
 		res, err = pa.AppendPrepared(ctx, prepared)
-	} else {
+	default:
 		res, err = in.ledger.Append(ctx, valid)
 	}
 	if err == nil {
@@ -257,8 +263,30 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 			in.log.Warn("dedupe commit failed", "events", len(written), "err", err)
 		}
 	}
+	if prepare && whole {
+		in.count(res, c)
+		return nil
+	}
 	in.keepRaw(ctx, valid, fps)
 	return in.counted(ctx, res, c)
+}
+
+// ingestBatcher is a ledger that writes events, their raw payloads and
+// their dirty days in one transaction (the SQLite ledger, and groupcommit).
+type ingestBatcher interface {
+	IngestBatch(ctx context.Context, b ledger.IngestBatch) (ledger.AppendResult, error)
+}
+
+// rawPayloads lists the platform payloads of events, fps their
+// fingerprints, for a ledger that keeps them.
+func rawPayloads(events []mapping.Event, fps []string) []ledger.RawPayload {
+	var ps []ledger.RawPayload
+	for i, e := range events {
+		if len(e.Raw) > 0 {
+			ps = append(ps, ledger.RawPayload{EventID: e.ID, Fingerprint: fps[i], Connector: e.Connector, ReceivedAt: e.ReceivedAt, Body: e.Raw})
+		}
+	}
+	return ps
 }
 
 // preparedAppender is a ledger that takes events prepared by the caller
@@ -276,23 +304,23 @@ func (in *Ingester) keepRaw(ctx context.Context, events []mapping.Event, fps []s
 	if !ok {
 		return
 	}
-	var ps []ledger.RawPayload
-	for i, e := range events {
-		if len(e.Raw) > 0 {
-			ps = append(ps, ledger.RawPayload{EventID: e.ID, Fingerprint: fps[i], Connector: e.Connector, ReceivedAt: e.ReceivedAt, Body: e.Raw})
-		}
-	}
+	ps := rawPayloads(events, fps)
 	if err := rs.StoreRaw(ctx, ps); err != nil {
 		in.log.Warn("raw payloads not kept", "events", len(ps), "err", err)
 	}
 }
 
 func (in *Ingester) counted(ctx context.Context, res ledger.AppendResult, c *Counts) error {
+	in.count(res, c)
+	return in.markDirty(ctx, res.Changed)
+}
+
+// count adds what an append did to c.
+func (in *Ingester) count(res ledger.AppendResult, c *Counts) {
 	c.Stored += res.Stored
 	c.Revisions += res.Revisions
 	c.Duplicates += res.Duplicates
 	c.Quarantined += res.Quarantined
-	return in.markDirty(ctx, res.Changed)
 }
 
 // Emit adapts Ingest to connectors.EmitFunc's shape.

@@ -40,3 +40,18 @@ func PrepareEvents(events []mapping.Event, fps []string) ([]PreparedEvent, error
 	}
 	return out, nil
 }
+
+// IngestBatch is one caller's whole ingest write: its prepared events, the
+// platform payloads they were made from, and the employee-days the stored
+// changes make dirty. A ledger that takes it (SQLite, and groupcommit in
+// front of it) writes all three in one transaction, so that an event is
+// never stored without its dirty days, and the caller hands the writer one
+// request instead of three.
+type IngestBatch struct {
+	Events []PreparedEvent
+	Raw    []RawPayload
+	// Dirty returns the employee-days that the changed events (the
+	// AppendResult's Changed) make dirty; nil marks none. It runs inside
+	// the transaction, so it must be quick and must not touch the ledger.
+	Dirty func(changed []mapping.Event) []mapping.EmployeeDay
+}

@@ -48,6 +48,12 @@ type PreparedAppender interface {
 	AppendPreparedBatches(ctx context.Context, batches [][]ledger.PreparedEvent) ([]ledger.AppendResult, error)
 }
 
+// IngestBatcher writes several callers' ledger.IngestBatches (events, raw
+// payloads and dirty days) in one transaction.
+type IngestBatcher interface {
+	IngestBatches(ctx context.Context, batches []ledger.IngestBatch) ([]ledger.AppendResult, error)
+}
+
 // Stats count what the writer did since New.
 type Stats struct {
 	Requests int64 // write calls that reached the writer
@@ -107,6 +113,37 @@ func (g *Ledger) Append(ctx context.Context, events []mapping.Event) (ledger.App
 	}
 	r, err := g.submitAppend(ctx, events)
 	return r.res, err
+}
+
+// IngestBatch writes b in the next batch: in the same transaction as the
+// batch's other IngestBatches when the wrapped ledger is an IngestBatcher,
+// else as AppendPrepared, StoreRaw and MarkDirty one after another.
+func (g *Ledger) IngestBatch(ctx context.Context, b ledger.IngestBatch) (ledger.AppendResult, error) {
+	for i, p := range b.Events {
+		if p.Event.ID == "" {
+			return ledger.AppendResult{}, fmt.Errorf("groupcommit: ingest: event %d: id is empty; validate events before appending them", i)
+		}
+	}
+	if len(b.Events) == 0 {
+		return ledger.AppendResult{}, nil
+	}
+	if _, ok := g.Ledger.(IngestBatcher); ok {
+		r, err := g.submit(ctx, &request{op: opIngest, ingest: &b})
+		return r.res, err
+	}
+	res, err := g.AppendPrepared(ctx, b.Events)
+	if err != nil {
+		return res, err
+	}
+	if err := g.StoreRaw(ctx, b.Raw); err != nil {
+		return res, err
+	}
+	if b.Dirty != nil {
+		if days := b.Dirty(res.Changed); len(days) > 0 {
+			err = g.MarkDirty(ctx, days)
+		}
+	}
+	return res, err
 }
 
 // submitAppend queues plain events for a ledger that prepares its own.

@@ -1,6 +1,7 @@
 package groupcommit_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -168,5 +169,90 @@ func TestClosedLedgerRefusesWrites(t *testing.T) {
 	}
 	if _, err := g.Append(t.Context(), []mapping.Event{punch(1, true)}); err != groupcommit.ErrClosed {
 		t.Errorf("Append after Close = %v, want ErrClosed", err)
+	}
+}
+
+// onlyLedger hides the wrapped ledger's batch methods, so that the wrapper
+// takes its fallback path.
+type onlyLedger struct{ ledger.Ledger }
+
+func (o onlyLedger) StoreRaw(ctx context.Context, ps []ledger.RawPayload) error {
+	return o.Ledger.(ledger.RawStore).StoreRaw(ctx, ps)
+}
+
+func (o onlyLedger) RawFor(ctx context.Context, id string) ([]ledger.RawPayload, error) {
+	return o.Ledger.(ledger.RawStore).RawFor(ctx, id)
+}
+
+func (o onlyLedger) PurgeRaw(ctx context.Context, cutoff time.Time) (int, error) {
+	return o.Ledger.(ledger.RawStore).PurgeRaw(ctx, cutoff)
+}
+
+// TestIngestBatchWritesAllThree checks that concurrent IngestBatch calls
+// store each caller's events, raw payloads and dirty days, in one
+// transaction with an IngestBatcher and one after another without.
+func TestIngestBatchWritesAllThree(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wrap func(l ledger.Ledger) ledger.Ledger
+	}{
+		{"ingest batcher", func(l ledger.Ledger) ledger.Ledger { return l }},
+		{"fallback", func(l ledger.Ledger) ledger.Ledger { return onlyLedger{l} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := groupcommit.New(tc.wrap(openSQLite(t)), groupcommit.Options{})
+			defer g.Close()
+			const callers = 12
+			var wg sync.WaitGroup
+			for c := range callers {
+				wg.Go(func() {
+					e := punch(c, c%3 != 0) // every third one unmapped: no dirty day
+					e.Raw = []byte(fmt.Sprintf(`{"id":%d}`, c))
+					ps, err := ledger.PrepareEvents([]mapping.Event{e}, nil)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					b := ledger.IngestBatch{Events: ps,
+						Raw: []ledger.RawPayload{{EventID: e.ID, Fingerprint: ps[0].Fingerprint, Connector: e.Connector, ReceivedAt: e.ReceivedAt, Body: e.Raw}},
+						Dirty: func(changed []mapping.Event) []mapping.EmployeeDay {
+							var days []mapping.EmployeeDay
+							for _, ch := range changed {
+								days = append(days, mapping.EmployeeDay{EmployeeID: ch.EmployeeID, Date: ch.Time.In(cst).Format(time.DateOnly)})
+							}
+							return days
+						}}
+					res, err := g.IngestBatch(t.Context(), b)
+					if err != nil || res.Stored != 1 {
+						t.Errorf("caller %d: %+v, %v; want 1 stored", c, res, err)
+					}
+				})
+			}
+			wg.Wait()
+			for c := range callers {
+				e := punch(c, false)
+				if got, err := g.RawFor(t.Context(), e.ID); err != nil || len(got) != 1 {
+					t.Errorf("RawFor(%s) = %d payloads, %v; want 1", e.ID, len(got), err)
+				}
+			}
+			dirty, err := g.DirtyDays(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[mapping.EmployeeDay]bool{}
+			for c := range callers {
+				if c%3 != 0 {
+					want[mapping.EmployeeDay{EmployeeID: fmt.Sprintf("E%d", c%7), Date: "2026-11-20"}] = true
+				}
+			}
+			if len(dirty) != len(want) {
+				t.Errorf("dirty days %v, want %v", dirty, want)
+			}
+			for _, d := range dirty {
+				if !want[d] {
+					t.Errorf("dirty day %v not wanted", d)
+				}
+			}
+		})
 	}
 }

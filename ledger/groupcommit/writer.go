@@ -13,6 +13,7 @@ type op int
 
 const (
 	opAppend op = iota
+	opIngest
 	opDirty
 	opRaw
 	opEnqueue
@@ -26,6 +27,7 @@ type request struct {
 	// prepared replaces events in an opAppend when the wrapped ledger
 	// takes prepared events: the caller did the encoding.
 	prepared []ledger.PreparedEvent
+	ingest   *ledger.IngestBatch // opIngest
 	days     []mapping.EmployeeDay
 	raw      []ledger.RawPayload
 	sink     string     // opEnqueue
@@ -40,7 +42,11 @@ type reply struct {
 }
 
 func (r *request) size() int {
-	return len(r.events) + len(r.prepared) + len(r.days) + len(r.raw)
+	n := len(r.events) + len(r.prepared) + len(r.days) + len(r.raw)
+	if r.ingest != nil {
+		n += len(r.ingest.Events)
+	}
+	return n
 }
 func (r *request) arrived() time.Time       { return r.at }
 func (r *request) context() context.Context { return r.ctx }
@@ -67,6 +73,7 @@ func (g *Ledger) commit(batch []*request) {
 		byOp[r.op] = append(byOp[r.op], r)
 	}
 	g.commitAppends(ctx, byOp[opAppend])
+	g.commitIngests(ctx, byOp[opIngest])
 	g.commitDirty(ctx, byOp[opDirty])
 	g.commitRaw(ctx, byOp[opRaw])
 	g.commitEnqueues(ctx, byOp[opEnqueue])
@@ -98,6 +105,20 @@ func (g *Ledger) commitAppends(ctx context.Context, rs []*request) {
 		groups[i] = r.events
 	}
 	results, err := ba.AppendBatches(ctx, groups)
+	answerAppends(rs, results, err)
+}
+
+// commitIngests writes the batch's IngestBatches in one call; Ingest
+// queues them only when the wrapped ledger is an IngestBatcher.
+func (g *Ledger) commitIngests(ctx context.Context, rs []*request) {
+	if len(rs) == 0 {
+		return
+	}
+	ibs := make([]ledger.IngestBatch, len(rs))
+	for i, r := range rs {
+		ibs[i] = *r.ingest
+	}
+	results, err := g.Ledger.(IngestBatcher).IngestBatches(ctx, ibs)
 	answerAppends(rs, results, err)
 }
 

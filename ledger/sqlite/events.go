@@ -71,6 +71,32 @@ func (l *Ledger) AppendPrepared(ctx context.Context, events []ledger.PreparedEve
 // callers: the transaction uses their fingerprints and JSON as given, so
 // the writer only runs SQL.
 func (l *Ledger) AppendPreparedBatches(ctx context.Context, batches [][]ledger.PreparedEvent) ([]ledger.AppendResult, error) {
+	ibs := make([]ledger.IngestBatch, len(batches))
+	for i, events := range batches {
+		ibs[i] = ledger.IngestBatch{Events: events}
+	}
+	return l.IngestBatches(ctx, ibs)
+}
+
+// IngestBatch writes one caller's events, raw payloads and dirty days in
+// one transaction (ledger.IngestBatch).
+func (l *Ledger) IngestBatch(ctx context.Context, b ledger.IngestBatch) (ledger.AppendResult, error) {
+	res, err := l.IngestBatches(ctx, []ledger.IngestBatch{b})
+	if err != nil {
+		return ledger.AppendResult{}, err
+	}
+	return res[0], nil
+}
+
+// IngestBatches writes several callers' IngestBatches in one transaction:
+// the events of each as AppendPreparedBatches does, in order, then every
+// raw payload as StoreRaw does, then the dirty days each batch's changes
+// make, as MarkDirty does. Either all of it is stored or, on error, none.
+func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([]ledger.AppendResult, error) {
+	batches := make([][]ledger.PreparedEvent, len(ibs))
+	for i, b := range ibs {
+		batches[i] = b.Events
+	}
 	total := 0
 	for _, events := range batches {
 		for i, p := range events {
@@ -106,7 +132,27 @@ func (l *Ledger) AppendPreparedBatches(ctx context.Context, batches [][]ledger.P
 				}
 			}
 		}
-		return writeHistories(ctx, tx, st, ids, hs, &w, l.clock().UnixMilli())
+		now := l.clock().UnixMilli()
+		if err := writeHistories(ctx, tx, st, ids, hs, &w, now); err != nil {
+			return err
+		}
+		var raw []ledger.RawPayload
+		var dirty []mapping.EmployeeDay
+		for i, b := range ibs {
+			raw = append(raw, b.Raw...)
+			if b.Dirty != nil {
+				dirty = append(dirty, b.Dirty(results[i].Changed)...)
+			}
+		}
+		if err := insertRaw(ctx, tx, raw); err != nil {
+			return fmt.Errorf("raw payloads: %w", err)
+		}
+		for _, d := range dirty {
+			if err := ledger.CheckEmployeeDay(d); err != nil {
+				return fmt.Errorf("dirty day: %w", err)
+			}
+		}
+		return markDirty(ctx, tx, dirty, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: append %d events: %w", total, err)

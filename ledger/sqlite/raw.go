@@ -17,12 +17,7 @@ func (l *Ledger) StoreRaw(ctx context.Context, ps []ledger.RawPayload) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	err := l.write(ctx, func(tx *sql.Tx) error {
-		return insertRows(ctx, tx, ps, `INSERT INTO raw_payloads (event_id, fingerprint, connector, received_ms, body) VALUES `,
-			` ON CONFLICT DO NOTHING`, 5, func(p ledger.RawPayload, args []any) []any {
-				return append(args, p.EventID, p.Fingerprint, p.Connector, ms(p.ReceivedAt), string(p.Body))
-			})
-	})
+	err := l.write(ctx, func(tx *sql.Tx) error { return insertRaw(ctx, tx, ps) })
 	if err != nil {
 		return fmt.Errorf("sqlite ledger: store %d raw payloads: %w", len(ps), err)
 	}
@@ -68,4 +63,13 @@ func (l *Ledger) PurgeRaw(ctx context.Context, cutoff time.Time) (int, error) {
 		return 0, fmt.Errorf("sqlite ledger: purge raw payloads before %s: %w", cutoff.Format(time.RFC3339), err)
 	}
 	return int(n), nil
+}
+
+// insertRaw writes payloads with multi-row statements; a payload stored
+// already is left as it is.
+func insertRaw(ctx context.Context, tx *sql.Tx, ps []ledger.RawPayload) error {
+	return insertRows(ctx, tx, ps, `INSERT INTO raw_payloads (event_id, fingerprint, connector, received_ms, body) VALUES `,
+		` ON CONFLICT DO NOTHING`, 5, func(p ledger.RawPayload, args []any) []any {
+			return append(args, p.EventID, p.Fingerprint, p.Connector, ms(p.ReceivedAt), string(p.Body))
+		})
 }
