@@ -237,9 +237,15 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 	ib, whole := in.ledger.(ingestBatcher)
 	switch {
 	case prepare && whole:
-		// Events, raw payloads and dirty days in one transaction.
+		// Events, raw payloads and dirty days in one write.
 		res, err = ib.IngestBatch(ctx, ledger.IngestBatch{Events: prepared, Raw: rawPayloads(valid, fps),
 			Dirty: func(changed []mapping.Event) []mapping.EmployeeDay { return DirtyDays(in.calendar, changed) }})
+		if errors.Is(err, ledger.ErrRawNotKept) {
+			// The events and their days are stored; the payloads are for
+			// debugging a mapping.
+			in.log.Warn("raw payloads not kept", "events", len(valid), "err", err)
+			err = nil
+		}
 	case prepare:
 		res, err = pa.AppendPrepared(ctx, prepared)
 	default:

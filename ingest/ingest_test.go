@@ -2,12 +2,14 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/ledger/sqlite"
 	"github.com/punchbridge/punchbridge/mapping"
 )
@@ -109,5 +111,41 @@ func TestDirtyDaysSpansApprovals(t *testing.T) {
 	want := []mapping.EmployeeDay{{EmployeeID: "E1", Date: "2026-11-18"}, {EmployeeID: "E1", Date: "2026-11-19"}, {EmployeeID: "E1", Date: "2026-11-20"}, {EmployeeID: "E2", Date: "2026-11-18"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// rawLost is a ledger whose ingest writes store events and dirty days but
+// not raw payloads, as groupcommit reports with ErrRawNotKept.
+type rawLost struct{ *sqlite.Ledger }
+
+func (l rawLost) IngestBatch(ctx context.Context, b ledger.IngestBatch) (ledger.AppendResult, error) {
+	b.Raw = nil
+	res, err := l.Ledger.IngestBatch(ctx, b)
+	if err != nil {
+		return res, err
+	}
+	return res, fmt.Errorf("%w: disk full", ledger.ErrRawNotKept)
+}
+
+// TestRawNotKeptIsNoFailure checks that events whose raw payloads could not
+// be kept are stored and counted, and their days marked, without an error.
+func TestRawNotKeptIsNoFailure(t *testing.T) {
+	l, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "l.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ids := mapping.NewIdentities()
+	ids.Set("fake", "t1", "u1", "E1")
+	in := New(rawLost{l}, ids, dayCalendar{}, nil)
+	e := punch("u1", time.Date(2026, 11, 20, 9, 0, 0, 0, time.FixedZone("CST", 8*3600)))
+	e.Raw = []byte(`{"id":1}`)
+	c, err := in.Ingest(t.Context(), []mapping.Event{e})
+	if err != nil || c.Stored != 1 {
+		t.Fatalf("Ingest = %+v, %v; want 1 stored and no error", c, err)
+	}
+	dirty, err := l.DirtyDays(t.Context())
+	if err != nil || len(dirty) != 1 {
+		t.Fatalf("dirty days %v, %v; want the punch's day", dirty, err)
 	}
 }

@@ -19,6 +19,11 @@ import (
 // ErrNotFound is returned when a requested record does not exist.
 var ErrNotFound = errors.New("ledger: not found")
 
+// ErrRawNotKept is wrapped by an ingest write whose events and dirty days
+// were stored but whose raw payloads were not (they are kept for
+// debugging a mapping): the caller may treat the write as done.
+var ErrRawNotKept = errors.New("ledger: raw payloads not kept")
+
 // AppendResult reports what happened to a batch of events.
 type AppendResult struct {
 	Stored      int // new ids

@@ -117,7 +117,10 @@ func (g *Ledger) Append(ctx context.Context, events []mapping.Event) (ledger.App
 
 // IngestBatch writes b in the next batch: in the same transaction as the
 // batch's other IngestBatches when the wrapped ledger is an IngestBatcher,
-// else as AppendPrepared, StoreRaw and MarkDirty one after another.
+// else as AppendPrepared, MarkDirty and StoreRaw one after another. Then
+// the dirty days are marked before the raw payloads are kept, and a
+// failure to keep them is an error wrapping ledger.ErrRawNotKept: the
+// events and their days are stored.
 func (g *Ledger) IngestBatch(ctx context.Context, b ledger.IngestBatch) (ledger.AppendResult, error) {
 	for i, p := range b.Events {
 		if p.Event.ID == "" {
@@ -135,15 +138,17 @@ func (g *Ledger) IngestBatch(ctx context.Context, b ledger.IngestBatch) (ledger.
 	if err != nil {
 		return res, err
 	}
-	if err := g.StoreRaw(ctx, b.Raw); err != nil {
-		return res, err
-	}
 	if b.Dirty != nil {
 		if days := b.Dirty(res.Changed); len(days) > 0 {
-			err = g.MarkDirty(ctx, days)
+			if err := g.MarkDirty(ctx, days); err != nil {
+				return res, err
+			}
 		}
 	}
-	return res, err
+	if err := g.StoreRaw(ctx, b.Raw); err != nil {
+		return res, fmt.Errorf("%w: %w", ledger.ErrRawNotKept, err)
+	}
+	return res, nil
 }
 
 // submitAppend queues plain events for a ledger that prepares its own.

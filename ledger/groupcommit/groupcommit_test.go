@@ -2,6 +2,7 @@ package groupcommit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -254,5 +255,35 @@ func TestIngestBatchWritesAllThree(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// rawFails is onlyLedger whose raw payloads cannot be kept.
+type rawFails struct{ onlyLedger }
+
+func (rawFails) StoreRaw(context.Context, []ledger.RawPayload) error { return errors.New("disk full") }
+
+// TestIngestBatchFallbackMarksDaysBeforeRaw checks that without an
+// IngestBatcher a failure to keep raw payloads comes after the events and
+// their dirty days are stored, and says so with ledger.ErrRawNotKept.
+func TestIngestBatchFallbackMarksDaysBeforeRaw(t *testing.T) {
+	inner := openSQLite(t)
+	g := groupcommit.New(rawFails{onlyLedger{inner}}, groupcommit.Options{})
+	defer g.Close()
+	e := punch(1, true)
+	ps, err := ledger.PrepareEvents([]mapping.Event{e}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := mapping.EmployeeDay{EmployeeID: e.EmployeeID, Date: "2026-11-20"}
+	res, err := g.IngestBatch(t.Context(), ledger.IngestBatch{Events: ps,
+		Raw:   []ledger.RawPayload{{EventID: e.ID, Fingerprint: ps[0].Fingerprint, Connector: e.Connector, ReceivedAt: e.ReceivedAt, Body: []byte(`{}`)}},
+		Dirty: func([]mapping.Event) []mapping.EmployeeDay { return []mapping.EmployeeDay{day} }})
+	if !errors.Is(err, ledger.ErrRawNotKept) || res.Stored != 1 {
+		t.Fatalf("IngestBatch = %+v, %v; want 1 stored and ErrRawNotKept", res, err)
+	}
+	dirty, err := g.DirtyDays(t.Context())
+	if err != nil || len(dirty) != 1 || dirty[0] != day {
+		t.Fatalf("dirty days %v, %v; want %v", dirty, err, day)
 	}
 }
