@@ -51,7 +51,8 @@ type LedgerConfig struct {
 	// BatchSize and BatchWait tune group commit of the ingest path:
 	// concurrent webhooks and pulls share a ledger transaction of up to
 	// BatchSize items, committed at the latest BatchWait after the first
-	// arrived (defaults 500 and 2ms).
+	// arrived (defaults 500 and 2ms); a pull's writes, which no others
+	// join, commit at once.
 	BatchSize int           `yaml:"batch_size"`
 	BatchWait time.Duration `yaml:"batch_wait"`
 }
