@@ -173,9 +173,10 @@ func (in *Ingester) Ingest(ctx context.Context, events []mapping.Event) (Counts,
 // append failed, so that the retry is not mistaken for a duplicate).
 func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts) error {
 	// Each event's fingerprint is computed once, here, for the claim, the
-	// ledger row and the raw payload; a ledger that takes prepared events
-	// gets its JSON from here too, so that its one writer only runs SQL.
-	pa, prepare := in.ledger.(preparedAppender)
+	// ledger row and the raw payload; a ledger that takes IngestBatches
+	// gets the events' JSON from here too, so that its one writer only
+	// runs SQL.
+	ib, prepare := in.ledger.(ingestBatcher)
 	var (
 		prepared []ledger.PreparedEvent
 		fps      []string
@@ -234,9 +235,7 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 		res ledger.AppendResult
 		err error
 	)
-	ib, whole := in.ledger.(ingestBatcher)
-	switch {
-	case prepare && whole:
+	if prepare {
 		// Events, raw payloads and dirty days in one write.
 		res, err = ib.IngestBatch(ctx, ledger.IngestBatch{Events: prepared, Raw: rawPayloads(valid, fps),
 			Dirty: func(changed []mapping.Event) []mapping.EmployeeDay { return DirtyDays(in.calendar, changed) }})
@@ -246,9 +245,7 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 			in.log.Warn("raw payloads not kept", "events", len(valid), "err", err)
 			err = nil
 		}
-	case prepare:
-		res, err = pa.AppendPrepared(ctx, prepared)
-	default:
+	} else {
 		res, err = in.ledger.Append(ctx, valid)
 	}
 	if err == nil {
@@ -269,7 +266,7 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 			in.log.Warn("dedupe commit failed", "events", len(written), "err", err)
 		}
 	}
-	if prepare && whole {
+	if prepare {
 		in.count(res, c)
 		return nil
 	}
@@ -293,12 +290,6 @@ func rawPayloads(events []mapping.Event, fps []string) []ledger.RawPayload {
 		}
 	}
 	return ps
-}
-
-// preparedAppender is a ledger that takes events prepared by the caller
-// (the SQLite ledger, and groupcommit in front of it).
-type preparedAppender interface {
-	AppendPrepared(ctx context.Context, events []ledger.PreparedEvent) (ledger.AppendResult, error)
 }
 
 // keepRaw stores the platform payloads of the written events beside them,

@@ -155,6 +155,28 @@ func batchSize(sink connectors.Sink) int {
 	return 1
 }
 
+// asBatchSink returns sink as a BatchSink; a sink that takes one record at
+// a time gets chunks of one.
+func asBatchSink(sink connectors.Sink) BatchSink {
+	if bs, ok := sink.(BatchSink); ok {
+		return bs
+	}
+	return oneAtATime{sink}
+}
+
+// oneAtATime is a BatchSink of chunks of one over a plain sink.
+type oneAtATime struct{ connectors.Sink }
+
+func (oneAtATime) BatchSize() int { return 1 }
+
+func (o oneAtATime) DeliverBatch(ctx context.Context, ds []connectors.Delivery) []error {
+	errs := make([]error, len(ds))
+	for i, d := range ds {
+		errs[i] = o.Deliver(ctx, d)
+	}
+	return errs
+}
+
 // dueLimit is how many due entries one round reads: enough to give every
 // worker a full batch.
 func dueLimit(sink connectors.Sink, opts PushOptions) int {
@@ -170,6 +192,7 @@ func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledge
 		wg       sync.WaitGroup
 		next     = make(chan []ledger.OutboxEntry)
 		size     = batchSize(sink)
+		batches  = asBatchSink(sink)
 	)
 	record := func(err error) {
 		mu.Lock()
@@ -183,13 +206,7 @@ func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledge
 		go func() {
 			defer wg.Done()
 			for chunk := range next {
-				var err error
-				if size > 1 {
-					err = s.deliverChunk(ctx, sink.(BatchSink), sink.Name(), chunk, now, opts, rep, &mu)
-				} else {
-					err = s.deliverOne(ctx, sink, chunk[0], now, opts, rep, &mu)
-				}
-				if err != nil {
+				if err := s.deliverChunk(ctx, batches, sink.Name(), chunk, now, opts, rep, &mu); err != nil {
 					record(err)
 				}
 			}
@@ -231,35 +248,12 @@ func (s *Sync) claim(ctx context.Context, sinkName string, e ledger.OutboxEntry)
 	return l, true, nil
 }
 
-// deliverOne sends one outbox entry: claimed in Redis first when replicas
-// share the outbox (and skipped if another replica holds it or the delivery
-// log already has it), then delivered, then recorded — delivered, or failed
-// with its next attempt or a place in the dead-letter queue. The claim is
-// marked done after the delivery log write, or released after a failure.
-func (s *Sync) deliverOne(ctx context.Context, sink connectors.Sink, e ledger.OutboxEntry, now time.Time, opts PushOptions, rep *Report, mu *sync.Mutex) error {
-	rec := e.Record
-	var lease coord.Lease
-	if s.Claims != nil {
-		l, ok, err := s.claim(ctx, sink.Name(), e)
-		if err != nil || !ok {
-			return err
-		}
-		lease = l
-	}
-	err := sink.Deliver(ctx, connectors.Delivery{Record: rec, IdempotencyKey: connectors.IdempotencyKey(sink.Name(), rec)})
-	if err == nil {
-		if err := s.Ledger.MarkDelivered(ctx, e.ID, now); err != nil {
-			return fmt.Errorf("sync: record delivery %d to %s: %w", e.ID, sink.Name(), err)
-		}
-		s.delivered(ctx, sink.Name(), []coord.Lease{lease}, rep, mu)
-		return nil
-	}
-	return s.failed(ctx, sink.Name(), e, lease, err, now, opts, rep, mu)
-}
-
-// deliverChunk is deliverOne for a batch: the entries this replica could
-// claim go to the sink in one call, and the delivered ones are recorded in
-// one ledger write.
+// deliverChunk sends a chunk of outbox entries: each claimed in Redis first
+// when replicas share the outbox (and skipped if another replica holds it
+// or the delivery log already has it), the claimed ones delivered in one
+// call, the delivered ones recorded in one ledger write and their claims
+// marked done, and each failed one recorded with its next attempt or a
+// place in the dead-letter queue, its claim released.
 func (s *Sync) deliverChunk(ctx context.Context, sink BatchSink, sinkName string, chunk []ledger.OutboxEntry, now time.Time, opts PushOptions, rep *Report, mu *sync.Mutex) error {
 	entries := make([]ledger.OutboxEntry, 0, len(chunk))
 	leases := make([]coord.Lease, 0, len(chunk))
@@ -324,12 +318,11 @@ func (s *Sync) releaseAll(ctx context.Context, leases []coord.Lease) {
 
 // delivered counts recorded deliveries and marks their claims done.
 func (s *Sync) delivered(ctx context.Context, sinkName string, leases []coord.Lease, rep *Report, mu *sync.Mutex) {
-	for _, l := range leases {
-		if s.Claims == nil {
-			break
-		}
-		if err := l.Done(context.WithoutCancel(ctx), deliveredKeep); err != nil {
-			s.logger().Warn("delivery claim not marked done", "sink", sinkName, "err", err)
+	if s.Claims != nil {
+		for _, l := range leases {
+			if err := l.Done(context.WithoutCancel(ctx), deliveredKeep); err != nil {
+				s.logger().Warn("delivery claim not marked done", "sink", sinkName, "err", err)
+			}
 		}
 	}
 	mu.Lock()

@@ -40,14 +40,6 @@ type BatchAppender interface {
 	AppendBatches(ctx context.Context, batches [][]mapping.Event) ([]ledger.AppendResult, error)
 }
 
-// PreparedAppender is a BatchAppender that takes events prepared by the
-// callers (ledger.PrepareEvents). With such a ledger, Append prepares each
-// caller's events in the caller's goroutine, and the one writer only runs
-// SQL.
-type PreparedAppender interface {
-	AppendPreparedBatches(ctx context.Context, batches [][]ledger.PreparedEvent) ([]ledger.AppendResult, error)
-}
-
 // IngestBatcher writes several callers' ledger.IngestBatches (events, raw
 // payloads and dirty days) in one transaction.
 type IngestBatcher interface {
@@ -94,33 +86,40 @@ func (g *Ledger) Unwrap() ledger.Ledger { return g.Ledger }
 func (g *Ledger) Stats() Stats { return g.b.stats() }
 
 // Append stores events in the next batch and returns their result once it
-// has committed.
+// has committed. With an IngestBatcher underneath, the events are prepared
+// (ledger.PrepareEvents) here, in the caller's goroutine, so that the one
+// writer only runs SQL.
 func (g *Ledger) Append(ctx context.Context, events []mapping.Event) (ledger.AppendResult, error) {
+	if _, ok := g.Ledger.(IngestBatcher); !ok {
+		r, err := g.submitAppend(ctx, events)
+		return r.res, err
+	}
+	if err := checkIDs(events); err != nil {
+		return ledger.AppendResult{}, err
+	}
+	prepared, err := ledger.PrepareEvents(events, nil)
+	if err != nil {
+		return ledger.AppendResult{}, fmt.Errorf("groupcommit: append: %w", err)
+	}
+	return g.IngestBatch(ctx, ledger.IngestBatch{Events: prepared})
+}
+
+// checkIDs refuses events without an id before they reach the writer.
+func checkIDs(events []mapping.Event) error {
 	for i, e := range events {
 		if e.ID == "" {
-			return ledger.AppendResult{}, fmt.Errorf("groupcommit: append: event %d: id is empty; validate events before appending them", i)
+			return fmt.Errorf("groupcommit: append: event %d: id is empty; validate events before appending them", i)
 		}
 	}
-	if len(events) == 0 {
-		return ledger.AppendResult{}, nil
-	}
-	if _, ok := g.Ledger.(PreparedAppender); ok {
-		prepared, err := ledger.PrepareEvents(events, nil)
-		if err != nil {
-			return ledger.AppendResult{}, fmt.Errorf("groupcommit: append: %w", err)
-		}
-		return g.AppendPrepared(ctx, prepared)
-	}
-	r, err := g.submitAppend(ctx, events)
-	return r.res, err
+	return nil
 }
 
 // IngestBatch writes b in the next batch: in the same transaction as the
 // batch's other IngestBatches when the wrapped ledger is an IngestBatcher,
-// else as AppendPrepared, MarkDirty and StoreRaw one after another. Then
-// the dirty days are marked before the raw payloads are kept, and a
-// failure to keep them is an error wrapping ledger.ErrRawNotKept: the
-// events and their days are stored.
+// else as Append, MarkDirty and StoreRaw one after another. Then the dirty
+// days are marked before the raw payloads are kept, and a failure to keep
+// them is an error wrapping ledger.ErrRawNotKept: the events and their
+// days are stored.
 func (g *Ledger) IngestBatch(ctx context.Context, b ledger.IngestBatch) (ledger.AppendResult, error) {
 	for i, p := range b.Events {
 		if p.Event.ID == "" {
@@ -134,58 +133,33 @@ func (g *Ledger) IngestBatch(ctx context.Context, b ledger.IngestBatch) (ledger.
 		r, err := g.submit(ctx, &request{op: opIngest, ingest: &b})
 		return r.res, err
 	}
-	res, err := g.AppendPrepared(ctx, b.Events)
+	events := make([]mapping.Event, len(b.Events))
+	for i, p := range b.Events {
+		events[i] = p.Event
+	}
+	r, err := g.submitAppend(ctx, events)
 	if err != nil {
-		return res, err
+		return r.res, err
 	}
 	if b.Dirty != nil {
-		if days := b.Dirty(res.Changed); len(days) > 0 {
+		if days := b.Dirty(r.res.Changed); len(days) > 0 {
 			if err := g.MarkDirty(ctx, days); err != nil {
-				return res, err
+				return r.res, err
 			}
 		}
 	}
 	if err := g.StoreRaw(ctx, b.Raw); err != nil {
-		return res, fmt.Errorf("%w: %w", ledger.ErrRawNotKept, err)
+		return r.res, fmt.Errorf("%w: %w", ledger.ErrRawNotKept, err)
 	}
-	return res, nil
+	return r.res, nil
 }
 
-// submitAppend queues plain events for a ledger that prepares its own.
+// submitAppend queues plain events for a ledger that encodes its own.
 func (g *Ledger) submitAppend(ctx context.Context, events []mapping.Event) (reply, error) {
-	for i, e := range events {
-		if e.ID == "" {
-			return reply{}, fmt.Errorf("groupcommit: append: event %d: id is empty; validate events before appending them", i)
-		}
-	}
-	if len(events) == 0 {
-		return reply{}, nil
+	if err := checkIDs(events); err != nil || len(events) == 0 {
+		return reply{}, err
 	}
 	return g.submit(ctx, &request{op: opAppend, events: events})
-}
-
-// AppendPrepared is Append for events the caller prepared. A wrapped
-// ledger that is no PreparedAppender gets the events and does the work
-// itself.
-func (g *Ledger) AppendPrepared(ctx context.Context, events []ledger.PreparedEvent) (ledger.AppendResult, error) {
-	if _, ok := g.Ledger.(PreparedAppender); !ok {
-		plain := make([]mapping.Event, len(events))
-		for i, p := range events {
-			plain[i] = p.Event
-		}
-		r, err := g.submitAppend(ctx, plain)
-		return r.res, err
-	}
-	for i, p := range events {
-		if p.Event.ID == "" {
-			return ledger.AppendResult{}, fmt.Errorf("groupcommit: append: event %d: id is empty; validate events before appending them", i)
-		}
-	}
-	if len(events) == 0 {
-		return ledger.AppendResult{}, nil
-	}
-	r, err := g.submit(ctx, &request{op: opAppend, prepared: events})
-	return r.res, err
 }
 
 // MarkDirty records employee-days in the next batch; the days of a batch

@@ -23,16 +23,13 @@ const (
 type request struct {
 	ctx    context.Context
 	op     op
-	events []mapping.Event // opAppend, opEnqueue
-	// prepared replaces events in an opAppend when the wrapped ledger
-	// takes prepared events: the caller did the encoding.
-	prepared []ledger.PreparedEvent
-	ingest   *ledger.IngestBatch // opIngest
-	days     []mapping.EmployeeDay
-	raw      []ledger.RawPayload
-	sink     string     // opEnqueue
-	at       time.Time  // when it was handed over
-	done     chan reply // buffered: the writer never waits for a caller
+	events []mapping.Event     // opAppend, opEnqueue
+	ingest *ledger.IngestBatch // opIngest
+	days   []mapping.EmployeeDay
+	raw    []ledger.RawPayload
+	sink   string     // opEnqueue
+	at     time.Time  // when it was handed over
+	done   chan reply // buffered: the writer never waits for a caller
 }
 
 // reply is the outcome of a request's commit.
@@ -42,7 +39,7 @@ type reply struct {
 }
 
 func (r *request) size() int {
-	n := len(r.events) + len(r.prepared) + len(r.days) + len(r.raw)
+	n := len(r.events) + len(r.days) + len(r.raw)
 	if r.ingest != nil {
 		n += len(r.ingest.Events)
 	}
@@ -83,15 +80,6 @@ func (g *Ledger) commitAppends(ctx context.Context, rs []*request) {
 	if len(rs) == 0 {
 		return
 	}
-	if pa, ok := g.Ledger.(PreparedAppender); ok {
-		groups := make([][]ledger.PreparedEvent, len(rs))
-		for i, r := range rs {
-			groups[i] = r.prepared
-		}
-		results, err := pa.AppendPreparedBatches(ctx, groups)
-		answerAppends(rs, results, err)
-		return
-	}
 	ba, ok := g.Ledger.(BatchAppender)
 	if !ok {
 		for _, r := range rs {
@@ -108,8 +96,8 @@ func (g *Ledger) commitAppends(ctx context.Context, rs []*request) {
 	answerAppends(rs, results, err)
 }
 
-// commitIngests writes the batch's IngestBatches in one call; Ingest
-// queues them only when the wrapped ledger is an IngestBatcher.
+// commitIngests writes the batch's IngestBatches in one call; IngestBatch
+// and Append queue them only when the wrapped ledger is an IngestBatcher.
 func (g *Ledger) commitIngests(ctx context.Context, rs []*request) {
 	if len(rs) == 0 {
 		return

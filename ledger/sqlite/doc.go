@@ -8,10 +8,9 @@
 // from deadlocking. busy_timeout makes a second process wait for the lock
 // instead of failing, and foreign keys are enforced. The writer does not
 // checkpoint the WAL itself: a goroutine with a connection of its own does,
-// beside it (checkpoint.go). Callers that prepare their events
-// (ledger.PrepareEvents, AppendPrepared) leave the writer only SQL to run,
-// and an ingest's events, raw payloads and dirty days go in one
-// transaction (IngestBatch).
+// beside it (checkpoint.go). An ingest's events, prepared by the caller
+// (ledger.PrepareEvents), their raw payloads and their dirty days go in one
+// transaction (IngestBatch), and the writer only runs SQL.
 //
 // The schema is versioned by the numbered files in migrations/, applied in
 // order, each in its own transaction, and recorded in schema_migrations.

@@ -34,15 +34,16 @@ func (l *Ledger) Append(ctx context.Context, events []mapping.Event) (ledger.App
 
 // AppendBatches stores several callers' batches in one transaction, in
 // order, and reports each batch's result as if each had been appended on
-// its own in that order; ledger/groupcommit uses it to commit many webhook
-// requests at once. Either every batch is stored or, on error, none.
+// its own in that order: IngestBatches for batches of events alone, which
+// ledger/groupcommit uses to commit many webhook requests at once. Either
+// every batch is stored or, on error, none.
 //
 // The transaction reads the stored revisions of every id in the batches
 // with a few IN queries, works the batches out in memory, event by event,
 // and then writes: the latest flags of revised ids, remapped quarantined
 // copies, and the new revisions in multi-row INSERTs.
 func (l *Ledger) AppendBatches(ctx context.Context, batches [][]mapping.Event) ([]ledger.AppendResult, error) {
-	prepared := make([][]ledger.PreparedEvent, len(batches))
+	ibs := make([]ledger.IngestBatch, len(batches))
 	for b, events := range batches {
 		for i, e := range events {
 			if e.ID == "" {
@@ -53,27 +54,7 @@ func (l *Ledger) AppendBatches(ctx context.Context, batches [][]mapping.Event) (
 		if err != nil {
 			return nil, fmt.Errorf("sqlite ledger: append: %w", err)
 		}
-		prepared[b] = p
-	}
-	return l.AppendPreparedBatches(ctx, prepared)
-}
-
-// AppendPrepared is Append for events prepared by the caller.
-func (l *Ledger) AppendPrepared(ctx context.Context, events []ledger.PreparedEvent) (ledger.AppendResult, error) {
-	res, err := l.AppendPreparedBatches(ctx, [][]ledger.PreparedEvent{events})
-	if err != nil {
-		return ledger.AppendResult{}, err
-	}
-	return res[0], nil
-}
-
-// AppendPreparedBatches is AppendBatches for events prepared by the
-// callers: the transaction uses their fingerprints and JSON as given, so
-// the writer only runs SQL.
-func (l *Ledger) AppendPreparedBatches(ctx context.Context, batches [][]ledger.PreparedEvent) ([]ledger.AppendResult, error) {
-	ibs := make([]ledger.IngestBatch, len(batches))
-	for i, events := range batches {
-		ibs[i] = ledger.IngestBatch{Events: events}
+		ibs[b] = ledger.IngestBatch{Events: p}
 	}
 	return l.IngestBatches(ctx, ibs)
 }
