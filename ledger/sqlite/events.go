@@ -45,11 +45,6 @@ func (l *Ledger) Append(ctx context.Context, events []mapping.Event) (ledger.App
 func (l *Ledger) AppendBatches(ctx context.Context, batches [][]mapping.Event) ([]ledger.AppendResult, error) {
 	ibs := make([]ledger.IngestBatch, len(batches))
 	for b, events := range batches {
-		for i, e := range events {
-			if e.ID == "" {
-				return nil, fmt.Errorf("sqlite ledger: append: event %d: id is empty; validate events before appending them", i)
-			}
-		}
 		p, err := ledger.PrepareEvents(events, nil)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite ledger: append: %w", err)
@@ -70,9 +65,10 @@ func (l *Ledger) IngestBatch(ctx context.Context, b ledger.IngestBatch) (ledger.
 }
 
 // IngestBatches writes several callers' IngestBatches in one transaction:
-// the events of each as AppendPreparedBatches does, in order, then every
-// raw payload as StoreRaw does, then the dirty days each batch's changes
-// make, as MarkDirty does. Either all of it is stored or, on error, none.
+// the events of each as AppendBatches does, in order, with the callers'
+// fingerprints and JSON as prepared; then every raw payload as StoreRaw
+// does; then the dirty days each batch's changes make, as MarkDirty does.
+// Either all of it is stored or, on error, none.
 func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([]ledger.AppendResult, error) {
 	batches := make([][]ledger.PreparedEvent, len(ibs))
 	for i, b := range ibs {
