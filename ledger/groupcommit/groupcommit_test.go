@@ -143,10 +143,19 @@ func TestDirtyDaysAreMarked(t *testing.T) {
 func TestRawPayloadsAreKept(t *testing.T) {
 	g := groupcommit.New(openSQLite(t), groupcommit.Options{})
 	defer g.Close()
+	// A payload belongs to a stored revision, so the events come first.
+	events := make([]mapping.Event, 4)
+	for c := range events {
+		events[c] = punch(c, true)
+	}
+	if _, err := g.Append(t.Context(), events); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	for c := range 10 {
 		wg.Go(func() {
-			p := ledger.RawPayload{EventID: fmt.Sprintf("dingtalk/c/punch/%d", c%4), Fingerprint: "fp", Connector: "hq",
+			e := events[c%4]
+			p := ledger.RawPayload{EventID: e.ID, Fingerprint: mapping.Fingerprint(e), Connector: "hq",
 				ReceivedAt: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), Body: []byte(`{"n":1}`)}
 			if err := g.StoreRaw(t.Context(), []ledger.RawPayload{p}); err != nil {
 				t.Error(err)
@@ -155,7 +164,7 @@ func TestRawPayloadsAreKept(t *testing.T) {
 	}
 	wg.Wait()
 	for c := range 4 {
-		got, err := g.RawFor(t.Context(), fmt.Sprintf("dingtalk/c/punch/%d", c))
+		got, err := g.RawFor(t.Context(), events[c].ID)
 		if err != nil || len(got) != 1 {
 			t.Errorf("RawFor(%d) = %d payloads, %v; want 1", c, len(got), err)
 		}

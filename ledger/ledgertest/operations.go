@@ -116,13 +116,18 @@ var operationTests = []test{
 		if !ok {
 			t.Fatalf("%T does not implement ledger.RawStore", l)
 		}
-		old := ledger.RawPayload{EventID: "dingtalk/c/punch/1", Fingerprint: "fp1", Connector: "hq", ReceivedAt: at(1, 9, 0), Body: json.RawMessage(`{"userId":"u1","checkTime":1}`)}
-		fresh := ledger.RawPayload{EventID: "dingtalk/c/punch/2", Fingerprint: "fp2", Connector: "hq", ReceivedAt: at(25, 9, 0), Body: json.RawMessage(`{"userId":"u2"}`)}
+		// A payload belongs to a stored revision, so the events come first.
+		p1, p2 := punch(1, "u1", "E1", at(1, 9, 0)), punch(2, "u2", "E2", at(25, 9, 0))
+		if _, err := l.Append(ctx, []mapping.Event{p1, p2}); err != nil {
+			t.Fatal(err)
+		}
+		old := ledger.RawPayload{EventID: p1.ID, Fingerprint: mapping.Fingerprint(p1), Connector: "hq", ReceivedAt: at(1, 9, 0), Body: json.RawMessage(`{"userId":"u1","checkTime":1}`)}
+		fresh := ledger.RawPayload{EventID: p2.ID, Fingerprint: mapping.Fingerprint(p2), Connector: "hq", ReceivedAt: at(25, 9, 0), Body: json.RawMessage(`{"userId":"u2"}`)}
 		if err := rs.StoreRaw(ctx, []ledger.RawPayload{old, fresh, old}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := rs.RawFor(ctx, old.EventID)
-		if err != nil || len(got) != 1 || got[0].Connector != "hq" || !got[0].ReceivedAt.Equal(old.ReceivedAt) {
+		if err != nil || len(got) != 1 || got[0].Connector != "hq" || !got[0].ReceivedAt.Equal(old.ReceivedAt) || got[0].Fingerprint != old.Fingerprint {
 			t.Fatalf("RawFor = %+v, %v", got, err)
 		}
 		var body map[string]any

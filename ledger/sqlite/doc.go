@@ -12,6 +12,12 @@
 // (ledger.PrepareEvents), their raw payloads and their dirty days go in one
 // transaction (IngestBatch), and the writer only runs SQL.
 //
+// What the writer costs is mostly the pages a commit dirties, each written
+// to the WAL and again by the checkpoint, so the schema keeps one index
+// keyed by event id, UNIQUE (id, fingerprint): a raw payload is keyed by
+// the row (seq) of the revision it belongs to, appended at the table's end,
+// and a revision's number comes from the history the writer reads first.
+//
 // The schema is versioned by the numbered files in migrations/, applied in
 // order, each in its own transaction, and recorded in schema_migrations.
 // Open applies only the ones a database lacks and refuses a database that

@@ -110,6 +110,9 @@ func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([
 			}
 		}
 		now := l.clock().UnixMilli()
+		if err := numberInserts(ctx, tx, st, &w); err != nil {
+			return err
+		}
 		if err := writeHistories(ctx, tx, st, ids, hs, &w, now); err != nil {
 			return err
 		}
@@ -121,7 +124,13 @@ func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([
 				dirty = append(dirty, b.Dirty(results[i].Changed)...)
 			}
 		}
-		if err := insertRaw(ctx, tx, raw); err != nil {
+		// The batches' payloads belong to the batches' own events, all of
+		// them in hs; one naming another revision is not kept.
+		rows, _, err := bindRaw(ctx, tx, raw, hs)
+		if err != nil {
+			return fmt.Errorf("raw payloads: %w", err)
+		}
+		if err := insertRaw(ctx, tx, rows); err != nil {
 			return fmt.Errorf("raw payloads: %w", err)
 		}
 		for _, d := range dirty {
@@ -140,7 +149,7 @@ func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([
 // revision is one stored or new revision of an event, as the batches leave
 // it.
 type revision struct {
-	seq       int64 // the stored row; 0 for a revision this transaction adds
+	seq       int64 // the row; for a revision this transaction adds, set by numberInserts
 	fp        string
 	rev       int
 	employee  string
@@ -149,11 +158,23 @@ type revision struct {
 	body      string         // stored quarantined rows: the stored JSON
 	event     *mapping.Event // new rows, and stored rows once remapped
 	json      []byte         // new rows: the event's JSON, as prepared
+	isNew     bool           // added by this transaction
 	remapped  bool
 }
 
 // history is every revision of one id.
 type history struct{ revs []*revision }
+
+// seqOf returns the row of the revision with fingerprint fp, 0 if there
+// is none.
+func (h *history) seqOf(fp string) int64 {
+	for _, r := range h.revs {
+		if r.fp == fp {
+			return r.seq
+		}
+	}
+	return 0
+}
 
 // writes lists, in the order of their events, the revisions a
 // transaction adds.
@@ -180,7 +201,7 @@ func (h *history) add(p *ledger.PreparedEvent, res *ledger.AppendResult, w *writ
 		res.Stored++
 	}
 	ev := e // a remap must not change the caller's event
-	r := &revision{fp: fp, rev: maxRev + 1, employee: e.EmployeeID, latest: true, event: &ev, json: p.JSON}
+	r := &revision{fp: fp, rev: maxRev + 1, employee: e.EmployeeID, latest: true, event: &ev, json: p.JSON, isNew: true}
 	h.revs = append(h.revs, r)
 	w.inserts = append(w.inserts, r)
 	if e.EmployeeID == "" {
@@ -226,7 +247,7 @@ var (
 )
 
 // insertColumns is how many values one inserted revision binds.
-const insertColumns = 14
+const insertColumns = 15
 
 // loadHistories reads every stored revision of the ids in batches and
 // returns them with the ids in order of first appearance.
@@ -295,6 +316,24 @@ func holding(sizes []int, n int) int {
 	return sizes[0]
 }
 
+// numberInserts gives the revisions the transaction adds the rows after
+// the last stored one, in the order of their events, so that their raw
+// payloads can name them before they are written. The write lock the
+// transaction holds keeps the numbers free.
+func numberInserts(ctx context.Context, tx *sql.Tx, st *appendStmts, w *writes) error {
+	if len(w.inserts) == 0 {
+		return nil
+	}
+	var last int64
+	if err := tx.StmtContext(ctx, st.lastSeq).QueryRowContext(ctx).Scan(&last); err != nil {
+		return fmt.Errorf("last event row: %w", err)
+	}
+	for i, r := range w.inserts {
+		r.seq = last + 1 + int64(i)
+	}
+	return nil
+}
+
 // writeHistories writes what the transaction changed: first the latest
 // flags of stored revisions that lost it, then the stored revisions a
 // duplicate remapped, then the new revisions in the order of their events.
@@ -302,7 +341,7 @@ func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []stri
 	var unlatest []any
 	for _, id := range ids {
 		for _, r := range hs[id].revs {
-			if r.seq == 0 {
+			if r.isNew {
 				continue
 			}
 			if r.wasLatest && !r.latest {
@@ -339,7 +378,7 @@ func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []stri
 				body = b
 			}
 			start, end := approvalSpan(*e)
-			args = append(args, e.ID, r.fp, r.rev, r.latest, string(e.Kind), e.Platform, e.Tenant, e.UserID,
+			args = append(args, r.seq, e.ID, r.fp, r.rev, r.latest, string(e.Kind), e.Platform, e.Tenant, e.UserID,
 				e.EmployeeID, e.Time.UnixMilli(), start, end, string(body), now)
 		}
 		rest = rest[n:]
@@ -354,8 +393,9 @@ func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []stri
 // connection; a transaction binds them with tx.StmtContext, which reuses
 // the connection's prepared statement.
 type appendStmts struct {
-	lookup map[int]*sql.Stmt // by number of ids
-	insert map[int]*sql.Stmt // by number of rows
+	lookup  map[int]*sql.Stmt // by number of ids
+	insert  map[int]*sql.Stmt // by number of rows
+	lastSeq *sql.Stmt
 }
 
 // stmts returns the prepared statements, preparing them on first use. It
@@ -384,11 +424,16 @@ func (l *Ledger) stmts(ctx context.Context) (*appendStmts, error) {
 		}
 	}
 	for _, n := range insertSizes {
-		if err := prepare(st.insert, n, `INSERT INTO events (id, fingerprint, revision, latest, kind, platform, tenant, user_id,
+		if err := prepare(st.insert, n, `INSERT INTO events (seq, id, fingerprint, revision, latest, kind, platform, tenant, user_id,
 			employee_id, time_ms, start_ms, end_ms, body, created_ms) VALUES `+placeholders(n, insertColumns)); err != nil {
 			return nil, err
 		}
 	}
+	last, err := l.w.PrepareContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	st.lastSeq = last
 	l.appendStmts = st
 	return st, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,22 +13,39 @@ import (
 
 var _ ledger.RawStore = (*Ledger)(nil)
 
-// StoreRaw implements ledger.RawStore.
+// StoreRaw implements ledger.RawStore. A payload is kept with the stored
+// revision it belongs to (its event id and fingerprint), so the revision
+// must be stored first; payloads naming a revision the ledger does not
+// hold are not kept, and StoreRaw, having kept the others, says so with an
+// error wrapping ledger.ErrRawNotKept.
 func (l *Ledger) StoreRaw(ctx context.Context, ps []ledger.RawPayload) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	err := l.write(ctx, func(tx *sql.Tx) error { return insertRaw(ctx, tx, ps) })
+	var missing []string
+	err := l.write(ctx, func(tx *sql.Tx) error {
+		rows, miss, err := bindRaw(ctx, tx, ps, nil)
+		if err != nil {
+			return err
+		}
+		missing = miss
+		return insertRaw(ctx, tx, rows)
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite ledger: store %d raw payloads: %w", len(ps), err)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("sqlite ledger: %d of %d raw payloads name an event revision the ledger does not hold (first: %s); append the events before their payloads: %w",
+			len(missing), len(ps), missing[0], ledger.ErrRawNotKept)
 	}
 	return nil
 }
 
 // RawFor implements ledger.RawStore.
 func (l *Ledger) RawFor(ctx context.Context, eventID string) ([]ledger.RawPayload, error) {
-	rows, err := l.r.QueryContext(ctx, `SELECT event_id, fingerprint, connector, received_ms, body FROM raw_payloads
-		WHERE event_id = ? ORDER BY received_ms, fingerprint`, eventID)
+	rows, err := l.r.QueryContext(ctx, `SELECT e.id, e.fingerprint, r.connector, r.received_ms, r.body
+		FROM events e JOIN raw_payloads r ON r.seq = e.seq
+		WHERE e.id = ? ORDER BY r.received_ms, e.fingerprint`, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: raw payloads of %s: %w", eventID, err)
 	}
@@ -65,11 +83,57 @@ func (l *Ledger) PurgeRaw(ctx context.Context, cutoff time.Time) (int, error) {
 	return int(n), nil
 }
 
-// insertRaw writes payloads with multi-row statements; a payload stored
-// already is left as it is.
-func insertRaw(ctx context.Context, tx *sql.Tx, ps []ledger.RawPayload) error {
-	return insertRows(ctx, tx, ps, `INSERT INTO raw_payloads (event_id, fingerprint, connector, received_ms, body) VALUES `,
-		` ON CONFLICT DO NOTHING`, 5, func(p ledger.RawPayload, args []any) []any {
-			return append(args, p.EventID, p.Fingerprint, p.Connector, ms(p.ReceivedAt), string(p.Body))
+// rawRow is a payload bound to the events row of its revision.
+type rawRow struct {
+	seq int64
+	p   ledger.RawPayload
+}
+
+// bindRaw finds the events row of each payload's revision: in known (the
+// histories a transaction has read and written) when it lists the id, else
+// in the table. It returns the bound payloads, and the ids of those whose
+// revision the ledger does not hold.
+func bindRaw(ctx context.Context, tx *sql.Tx, ps []ledger.RawPayload, known map[string]*history) ([]rawRow, []string, error) {
+	rows := make([]rawRow, 0, len(ps))
+	var (
+		missing []string
+		lookup  *sql.Stmt
+	)
+	defer func() {
+		if lookup != nil {
+			lookup.Close()
+		}
+	}()
+	for _, p := range ps {
+		seq := int64(0)
+		if h, ok := known[p.EventID]; ok {
+			seq = h.seqOf(p.Fingerprint)
+		} else {
+			if lookup == nil {
+				var err error
+				if lookup, err = tx.PrepareContext(ctx, `SELECT seq FROM events WHERE id = ? AND fingerprint = ?`); err != nil {
+					return nil, nil, err
+				}
+			}
+			err := lookup.QueryRowContext(ctx, p.EventID, p.Fingerprint).Scan(&seq)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return nil, nil, fmt.Errorf("find the revision of %s: %w", p.EventID, err)
+			}
+		}
+		if seq == 0 {
+			missing = append(missing, p.EventID)
+			continue
+		}
+		rows = append(rows, rawRow{seq: seq, p: p})
+	}
+	return rows, missing, nil
+}
+
+// insertRaw writes payloads with multi-row statements; a revision whose
+// payload is stored already keeps it.
+func insertRaw(ctx context.Context, tx *sql.Tx, rows []rawRow) error {
+	return insertRows(ctx, tx, rows, `INSERT INTO raw_payloads (seq, connector, received_ms, body) VALUES `,
+		` ON CONFLICT DO NOTHING`, 4, func(r rawRow, args []any) []any {
+			return append(args, r.seq, r.p.Connector, ms(r.p.ReceivedAt), string(r.p.Body))
 		})
 }

@@ -170,6 +170,10 @@ func openPool(path string, busy time.Duration, role poolRole) (*sql.DB, error) {
 		q.Add("_pragma", "temp_store(MEMORY)")
 		// The checkpointer checkpoints (checkpoint.go), not the writer.
 		q.Add("_pragma", "wal_autocheckpoint(0)")
+		// 16 MiB of pages (the default is 2 MiB): a pulled answer or a
+		// reconciled partition then commits without spilling pages to the
+		// WAL mid-transaction, and the index pages it revisits are at hand.
+		q.Add("_pragma", "cache_size(-16384)")
 	}
 	db, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
@@ -204,6 +208,7 @@ func (l *Ledger) Close() error {
 				errs = append(errs, s.Close())
 			}
 		}
+		errs = append(errs, st.lastSeq.Close())
 		l.appendStmts = nil
 	}
 	l.stmtMu.Unlock()
