@@ -21,7 +21,8 @@ var ErrNotFound = errors.New("ledger: not found")
 
 // ErrRawNotKept is wrapped by an ingest write whose events and dirty days
 // were stored but whose raw payloads were not (they are kept for
-// debugging a mapping): the caller may treat the write as done.
+// debugging a mapping): the caller may treat the write as done. StoreRaw
+// wraps it too, for payloads of revisions the ledger does not hold.
 var ErrRawNotKept = errors.New("ledger: raw payloads not kept")
 
 // AppendResult reports what happened to a batch of events.

@@ -20,7 +20,9 @@ type RawPayload struct {
 // normalized events are not affected by a purge.
 type RawStore interface {
 	// StoreRaw keeps payloads; storing one (event id, fingerprint) twice
-	// keeps the first.
+	// keeps the first. A payload belongs to the stored revision with its
+	// event id and fingerprint: a ledger may refuse one whose revision it
+	// does not hold, with an error wrapping ErrRawNotKept (SQLite does).
 	StoreRaw(ctx context.Context, ps []RawPayload) error
 	// RawFor returns the payloads of an event id, oldest first.
 	RawFor(ctx context.Context, eventID string) ([]RawPayload, error)

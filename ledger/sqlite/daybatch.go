@@ -81,12 +81,12 @@ func (l *Ledger) PutDays(ctx context.Context, recs []mapping.DayRecord, sinks []
 			return err
 		}
 		for _, sink := range sinks {
-			// The outbox holds the stored record as Enqueue encodes it,
-			// which is the stored body.
-			if err := insertRows(ctx, tx, rows, `INSERT INTO outbox (sink, employee_id, date, shift, version, body, state, created_ms, updated_ms) VALUES `,
-				` ON CONFLICT (sink, employee_id, date, shift, version) DO NOTHING`, 9,
+			// The entry of a stored version keeps no copy of the record
+			// (body NULL): reading it joins days (migration 9).
+			if err := insertRows(ctx, tx, rows, `INSERT INTO outbox (sink, employee_id, date, shift, version, state, created_ms, updated_ms) VALUES `,
+				` ON CONFLICT (sink, employee_id, date, shift, version) DO NOTHING`, 8,
 				func(r *dayRow, args []any) []any {
-					return append(args, sink, r.rec.EmployeeID, r.rec.Date, r.rec.Shift, r.rec.Version, r.body, "pending", now, now)
+					return append(args, sink, r.rec.EmployeeID, r.rec.Date, r.rec.Shift, r.rec.Version, "pending", now, now)
 				}); err != nil {
 				return err
 			}

@@ -41,11 +41,16 @@ func (l *Ledger) Enqueue(ctx context.Context, sink string, rec mapping.DayRecord
 	return nil
 }
 
-const entryColumns = `id, sink, body, state, attempts, last_error, next_ms, created_ms, updated_ms`
+// entryColumns are an entry's columns, read from outbox o joined with
+// entryDays: an entry without a body of its own is the stored version's.
+const (
+	entryColumns = `o.id, o.sink, coalesce(o.body, d.body), o.state, o.attempts, o.last_error, o.next_ms, o.created_ms, o.updated_ms`
+	entryDays    = ` LEFT JOIN days d ON d.employee_id = o.employee_id AND d.date = o.date AND d.shift = o.shift AND d.version = o.version`
+)
 
 // dueQuery lists a sink's due entries in the order they were enqueued.
-const dueQuery = `SELECT ` + entryColumns + ` FROM outbox INDEXED BY outbox_pending
-	WHERE sink = ? AND state = 'pending' AND next_ms <= ? ORDER BY id LIMIT ?`
+const dueQuery = `SELECT ` + entryColumns + ` FROM outbox o INDEXED BY outbox_pending` + entryDays + `
+	WHERE o.sink = ? AND o.state = 'pending' AND o.next_ms <= ? ORDER BY o.id LIMIT ?`
 
 // Due lists the sink's pending entries whose next attempt is due at now, in
 // the order they were enqueued, so that versions of one day go out in order.
@@ -68,16 +73,16 @@ func (l *Ledger) Outbox(ctx context.Context, sink string, state ledger.DeliveryS
 		args  []any
 	)
 	if sink != "" {
-		where, args = append(where, "sink = ?"), append(args, sink)
+		where, args = append(where, "o.sink = ?"), append(args, sink)
 	}
 	if state != "" {
-		where, args = append(where, "state = ?"), append(args, string(state))
+		where, args = append(where, "o.state = ?"), append(args, string(state))
 	}
-	q := `SELECT ` + entryColumns + ` FROM outbox`
+	q := `SELECT ` + entryColumns + ` FROM outbox o` + entryDays
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	es, err := l.queryEntries(ctx, q+` ORDER BY id LIMIT ?`, append(args, limitArg(limit))...)
+	es, err := l.queryEntries(ctx, q+` ORDER BY o.id LIMIT ?`, append(args, limitArg(limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: outbox of %q in state %q: %w", sink, state, err)
 	}
@@ -94,13 +99,17 @@ func (l *Ledger) queryEntries(ctx context.Context, q string, args ...any) ([]led
 	for rows.Next() {
 		var (
 			e                        ledger.OutboxEntry
-			body, state              string
+			body                     sql.NullString
+			state                    string
 			next, created, updatedAt int64
 		)
 		if err := rows.Scan(&e.ID, &e.Sink, &body, &state, &e.Attempts, &e.LastError, &next, &created, &updatedAt); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(body), &e.Record); err != nil {
+		if !body.Valid {
+			return nil, fmt.Errorf("outbox entry %d: the day-record version it delivers is not in the days table", e.ID)
+		}
+		if err := json.Unmarshal([]byte(body.String), &e.Record); err != nil {
 			return nil, fmt.Errorf("decode outbox entry %d: %w", e.ID, err)
 		}
 		e.State = ledger.DeliveryState(state)
@@ -110,8 +119,9 @@ func (l *Ledger) queryEntries(ctx context.Context, q string, args ...any) ([]led
 	return es, rows.Err()
 }
 
-// MarkDelivered sets the entry delivered and writes the delivery log. It is
-// idempotent: marking an entry again keeps the first delivery time.
+// MarkDelivered sets the entry delivered and records when the sink
+// acknowledged it. It is idempotent: marking an entry again keeps the
+// first delivery time.
 //
 // Concurrent calls (the push workers') share a transaction.
 func (l *Ledger) MarkDelivered(ctx context.Context, id int64, at time.Time) error {
@@ -134,36 +144,68 @@ func (l *Ledger) MarkDeliveredAll(ctx context.Context, ids []int64, at time.Time
 }
 
 func (l *Ledger) markDelivered(ctx context.Context, ids []int64, at time.Time) error {
-	type entry struct {
-		sink, emp, date, shift string
-		version                int
-	}
 	return l.writeShared(ctx, func(tx *sql.Tx) error {
-		// Every entry is read before any is written: a callerError must
+		// Every entry is found before any is written: a callerError must
 		// leave the shared transaction untouched.
-		es := make([]entry, len(ids))
-		for i, id := range ids {
-			e := &es[i]
-			err := l.stmt(ctx, tx, qDeliveredEntry).QueryRowContext(ctx, id).Scan(&e.sink, &e.emp, &e.date, &e.shift, &e.version)
-			if errors.Is(err, sql.ErrNoRows) {
-				return callerError{fmt.Errorf("outbox entry %d: %w", id, ledger.ErrNotFound)}
-			}
-			if err != nil {
-				return err
-			}
+		if err := outboxHas(ctx, tx, ids); err != nil {
+			return err
 		}
 		now := l.clock().UnixMilli()
-		for i, id := range ids {
-			e := es[i]
-			if _, err := l.stmt(ctx, tx, qSetDelivered).ExecContext(ctx, now, id); err != nil {
-				return err
-			}
-			if _, err := l.stmt(ctx, tx, qLogDelivery).ExecContext(ctx, e.sink, e.emp, e.date, e.shift, e.version, id, at.UnixMilli()); err != nil {
-				return err
-			}
-		}
-		return nil
+		return inChunks(ids, func(chunk []any) error {
+			_, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'delivered', updated_ms = ?, delivered_ms = ?
+				WHERE state != 'delivered' AND id IN (`+placeholders(len(chunk), 1)+`)`,
+				append([]any{now, at.UnixMilli()}, chunk...)...)
+			return err
+		})
 	})
+}
+
+// outboxHas returns a callerError wrapping ledger.ErrNotFound naming the
+// first of ids the outbox does not hold.
+func outboxHas(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	found := make(map[int64]bool, len(ids))
+	err := inChunks(ids, func(chunk []any) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM outbox WHERE id IN (`+placeholders(len(chunk), 1)+`)`, chunk...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			found[id] = true
+		}
+		return errors.Join(rows.Err(), rows.Close())
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !found[id] {
+			return callerError{fmt.Errorf("outbox entry %d: %w", id, ledger.ErrNotFound)}
+		}
+	}
+	return nil
+}
+
+// inChunks calls fn with ids as arguments, at most lookupSizes[0] at a
+// time.
+func inChunks(ids []int64, fn func(chunk []any) error) error {
+	args := make([]any, 0, min(len(ids), lookupSizes[0]))
+	for rest := ids; len(rest) > 0; {
+		n := min(len(rest), lookupSizes[0])
+		args = args[:0]
+		for _, id := range rest[:n] {
+			args = append(args, id)
+		}
+		if err := fn(args); err != nil {
+			return err
+		}
+		rest = rest[n:]
+	}
+	return nil
 }
 
 // MarkFailed counts a failed attempt and schedules the next one at next, or
@@ -196,8 +238,8 @@ func (l *Ledger) MarkFailed(ctx context.Context, id int64, errMsg string, next t
 // Delivered reports whether the sink acknowledged that version of the day.
 func (l *Ledger) Delivered(ctx context.Context, sink string, key mapping.DayKey, version int) (bool, error) {
 	var n int
-	err := l.r.QueryRowContext(ctx, `SELECT count(*) FROM deliveries
-		WHERE sink = ? AND employee_id = ? AND date = ? AND shift = ? AND version = ?`,
+	err := l.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox
+		WHERE sink = ? AND employee_id = ? AND date = ? AND shift = ? AND version = ? AND delivered_ms != 0`,
 		sink, key.EmployeeID, key.Date, key.Shift, version).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("sqlite ledger: delivered %s/%s/%s v%d to %s: %w", key.EmployeeID, key.Date, key.Shift, version, sink, err)

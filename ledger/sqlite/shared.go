@@ -37,10 +37,6 @@ type shared struct {
 // Statements of the shared writes, prepared once (prepareHot): preparing
 // costs more than running them.
 const (
-	qDeliveredEntry = `SELECT sink, employee_id, date, shift, version FROM outbox WHERE id = ?`
-	qSetDelivered   = `UPDATE outbox SET state = 'delivered', updated_ms = ? WHERE id = ? AND state != 'delivered'`
-	qLogDelivery    = `INSERT INTO deliveries (sink, employee_id, date, shift, version, outbox_id, delivered_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qEntryState = `SELECT state FROM outbox WHERE id = ?`
 	qSetFailed  = `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_ms = ?, state = ?, updated_ms = ?
 		WHERE id = ?`
@@ -51,7 +47,7 @@ const (
 // connection.
 func (l *Ledger) prepareHot(ctx context.Context) error {
 	l.hot = map[string]*sql.Stmt{}
-	for _, q := range []string{qDeliveredEntry, qSetDelivered, qLogDelivery, qEntryState, qSetFailed} {
+	for _, q := range []string{qEntryState, qSetFailed} {
 		st, err := l.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", err)

@@ -1,0 +1,154 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/sqlite"
+	"github.com/punchbridge/punchbridge/mapping"
+)
+
+// migratedTo returns a new database file with the migrations up to
+// version applied, as an older binary left it, and a connection to it
+// that the caller closes before opening the ledger.
+func migratedTo(t *testing.T, version int) (string, *sql.DB) {
+	t.Helper()
+	known, err := sqlite.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range known {
+		if m.Version > version {
+			break
+		}
+		if _, err := db.Exec(m.SQL); err != nil {
+			t.Fatalf("migration %d: %v", m.Version, err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.Version, m.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path, db
+}
+
+// TestMigrationBindsRawPayloads builds a database as the binary before
+// migration 8 left it (events unique by id and revision, payloads keyed
+// by event id and fingerprint) and checks that opening it keeps every
+// event, binds each payload to its revision and drops the payload of no
+// stored revision, and that new revisions continue the rows.
+func TestMigrationBindsRawPayloads(t *testing.T) {
+	path, db := migratedTo(t, 7)
+	at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	e := rawPunch(0, at)
+	rev2 := e
+	rev2.Time = at.Add(time.Minute)
+	for i, ev := range []mapping.Event{e, rev2} {
+		body, _ := json.Marshal(ev)
+		if _, err := db.Exec(`INSERT INTO events (seq, id, fingerprint, revision, latest, kind, platform, tenant, user_id,
+			employee_id, time_ms, body, created_ms) VALUES (?, ?, ?, ?, ?, 'punch', 'dingtalk', 't', 'u1', 'E1', ?, ?, 0)`,
+			10+i, ev.ID, mapping.Fingerprint(ev), i+1, i, ev.Time.UnixMilli(), string(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range []struct{ fp, body string }{{mapping.Fingerprint(rev2), `{"rev":2}`}, {"gone", `{"orphan":true}`}} {
+		if _, err := db.Exec(`INSERT INTO raw_payloads VALUES (?, ?, 'hq', ?, ?)`, e.ID, r.fp, at.UnixMilli(), r.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	l := open(t, path)
+	defer l.Close()
+	got, err := l.RawFor(t.Context(), e.ID)
+	if err != nil || len(got) != 1 || string(got[0].Body) != `{"rev":2}` || got[0].Fingerprint != mapping.Fingerprint(rev2) {
+		t.Fatalf("RawFor after migrating = %+v, %v; want the second revision's payload alone", got, err)
+	}
+	events, err := l.Events(t.Context(), "E1", at.Add(-time.Hour), at.Add(time.Hour))
+	if err != nil || len(events) != 1 || !events[0].Time.Equal(rev2.Time) {
+		t.Fatalf("Events after migrating = %+v, %v; want the latest revision", events, err)
+	}
+	rev3 := e
+	rev3.Time = at.Add(2 * time.Minute)
+	other := rawPunch(1, at)
+	res, err := l.IngestBatch(t.Context(), ledger.IngestBatch{
+		Events: mustPrepare(t, rev3, other),
+		Raw: []ledger.RawPayload{
+			{EventID: rev3.ID, Fingerprint: mapping.Fingerprint(rev3), Connector: "hq", ReceivedAt: at, Body: json.RawMessage(`{"rev":3}`)},
+			{EventID: other.ID, Fingerprint: mapping.Fingerprint(other), Connector: "hq", ReceivedAt: at, Body: json.RawMessage(`{"other":1}`)},
+		},
+	})
+	if err != nil || res.Revisions != 1 || res.Stored != 1 {
+		t.Fatalf("IngestBatch = %+v, %v; want one revision and one new event", res, err)
+	}
+	for id, want := range map[string]int{e.ID: 2, other.ID: 1} {
+		if got, err := l.RawFor(t.Context(), id); err != nil || len(got) != want {
+			t.Errorf("RawFor(%s) = %d payloads, %v; want %d", id, len(got), err, want)
+		}
+	}
+}
+
+
+// TestMigrationLeansTheOutbox builds a database as the binary before
+// migration 9 left it (each outbox entry with a copy of its record, a
+// deliveries table) and checks that opening it keeps what each entry
+// delivers and when each delivered entry was acknowledged.
+func TestMigrationLeansTheOutbox(t *testing.T) {
+	path, db := migratedTo(t, 8)
+	stored := `{"employee_id":"E1","date":"2026-11-20","shift":"standard","status":"present","version":1}`
+	given := `{"employee_id":"E1","date":"2026-11-19","shift":"standard","status":"absent","version":1}`
+	for _, q := range []string{
+		`INSERT INTO days VALUES ('E1', '2026-11-20', 'standard', 1, 1, 'h1', '` + stored + `', 0)`,
+		// Entry 1 delivers the stored version, entry 2 a record given to
+		// Enqueue whose version the days table does not hold.
+		`INSERT INTO outbox (id, sink, employee_id, date, shift, version, body, state, created_ms, updated_ms)
+			VALUES (1, 'hr', 'E1', '2026-11-20', 'standard', 1, '` + stored + `', 'delivered', 0, 0)`,
+		`INSERT INTO outbox (id, sink, employee_id, date, shift, version, body, state, created_ms, updated_ms)
+			VALUES (2, 'hr', 'E1', '2026-11-19', 'standard', 1, '` + given + `', 'pending', 0, 0)`,
+		`INSERT INTO deliveries VALUES ('hr', 'E1', '2026-11-20', 'standard', 1, 1, 1795000000000)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	l := open(t, path)
+	defer l.Close()
+	key := mapping.DayKey{EmployeeID: "E1", Date: "2026-11-20", Shift: "standard"}
+	if ok, err := l.Delivered(t.Context(), "hr", key, 1); err != nil || !ok {
+		t.Errorf("Delivered of the acknowledged entry = %v, %v; want true", ok, err)
+	}
+	all, err := l.Outbox(t.Context(), "hr", "", 0)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Outbox = %+v, %v; want both entries", all, err)
+	}
+	if all[0].Record.Status != "present" || all[0].Record.Date != "2026-11-20" {
+		t.Errorf("entry 1 delivers %+v, want the stored version", all[0].Record)
+	}
+	due, err := l.Due(t.Context(), "hr", time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), 0)
+	if err != nil || len(due) != 1 || due[0].ID != 2 || due[0].Record.Status != "absent" {
+		t.Fatalf("Due = %+v, %v; want entry 2 with the record given to Enqueue", due, err)
+	}
+	check, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	var left sql.NullString
+	if err := check.QueryRow(`SELECT body FROM outbox WHERE id = 1`).Scan(&left); err != nil || left.Valid {
+		t.Errorf("entry 1 body = %v, %v; want NULL (the days row holds it)", left, err)
+	}
+}
