@@ -100,7 +100,6 @@ func TestMigrationBindsRawPayloads(t *testing.T) {
 	}
 }
 
-
 // TestMigrationLeansTheOutbox builds a database as the binary before
 // migration 9 left it (each outbox entry with a copy of its record, a
 // deliveries table) and checks that opening it keeps what each entry
