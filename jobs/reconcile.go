@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -27,7 +28,7 @@ var dayBatch = 1000
 // changed. The SQLite ledger implements it; reconciliation falls back to
 // PutDay and Enqueue for a ledger that does not.
 type DayBatcher interface {
-	PutDays(ctx context.Context, recs []mapping.DayRecord, sinks []string) (changed []bool, err error)
+	PutDays(ctx context.Context, days []ledger.PreparedDay, sinks []string) (changed []bool, err error)
 }
 
 // employeeRun is the work of reconciling one employee.
@@ -37,6 +38,7 @@ type employeeRun struct {
 	clearBefore   string   // dirty dates before it are cleared even without a record
 	dirty         []string // the employee's dirty dates
 	recs          []mapping.DayRecord
+	days          []ledger.PreparedDay // recs prepared, for a DayBatcher
 	err           error
 }
 
@@ -72,11 +74,17 @@ func (s *Sync) reconcile(ctx context.Context, now time.Time, wms watermarks, rep
 			}
 		}
 	}()
+	// A DayBatcher's days are prepared here, on every core, rather than by
+	// the ledger's one writer.
+	_, batched := s.Ledger.(DayBatcher)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for r := range pending {
 				r.recs, r.err = s.computeEmployee(ctx, r)
+				if batched && r.err == nil {
+					r.days = ledger.PrepareDays(r.recs)
+				}
 				select {
 				case done <- r:
 				case <-ctx.Done():
@@ -189,15 +197,11 @@ func (w *dayWriter) flush(ctx context.Context) error {
 			sinks = append(sinks, sink.Name())
 		}
 	}
-	recs := make([]mapping.DayRecord, 0, w.n)
-	for _, r := range w.pending {
-		recs = append(recs, r.recs...)
-	}
-	changed, err := w.store(ctx, recs, sinks)
+	changed, err := w.store(ctx, sinks)
 	if err != nil {
 		return err
 	}
-	w.rep.DaysReconciled += len(recs)
+	w.rep.DaysReconciled += w.n
 	w.rep.DaysChanged += changed
 	var finished []mapping.EmployeeDay
 	for _, r := range w.pending {
@@ -211,21 +215,31 @@ func (w *dayWriter) flush(ctx context.Context) error {
 			}
 		}
 	}
+	// The plan holds every employee's run until reconciliation ends; a
+	// stored run's records must not stay reachable through it.
+	for _, r := range w.pending {
+		r.recs, r.days = nil, nil
+	}
 	w.pending, w.n = w.pending[:0], 0
 	return w.s.clearDirty(ctx, finished)
 }
 
-// store writes recs and queues the changed ones for sinks, and returns how
-// many changed: in one transaction when the ledger is a DayBatcher, else a
-// PutDay and an Enqueue at a time.
-func (w *dayWriter) store(ctx context.Context, recs []mapping.DayRecord, sinks []string) (int, error) {
-	if len(recs) == 0 {
+// store writes the pending employees' records and queues the changed ones
+// for sinks, and returns how many changed: in one transaction when the
+// ledger is a DayBatcher, else a PutDay and an Enqueue at a time.
+func (w *dayWriter) store(ctx context.Context, sinks []string) (int, error) {
+	if w.n == 0 {
 		return 0, nil
 	}
 	if b, ok := w.s.Ledger.(DayBatcher); ok {
-		changed, err := b.PutDays(ctx, recs, sinks)
+		days := make([]ledger.PreparedDay, 0, w.n)
+		for _, r := range w.pending {
+			days = append(days, r.days...)
+		}
+		changed, err := b.PutDays(ctx, days, sinks)
 		if err != nil {
-			return 0, fmt.Errorf("sync: store %d days of %s..%s: %w", len(recs), recs[0].EmployeeID, recs[len(recs)-1].EmployeeID, err)
+			first, last := days[0].Record, days[len(days)-1].Record
+			return 0, fmt.Errorf("sync: store %d days of %s..%s: %w", len(days), first.EmployeeID, last.EmployeeID, err)
 		}
 		n := 0
 		for _, c := range changed {
@@ -234,6 +248,10 @@ func (w *dayWriter) store(ctx context.Context, recs []mapping.DayRecord, sinks [
 			}
 		}
 		return n, nil
+	}
+	var recs []mapping.DayRecord
+	for _, r := range w.pending {
+		recs = append(recs, r.recs...)
 	}
 	n := 0
 	for _, rec := range recs {

@@ -55,3 +55,28 @@ type IngestBatch struct {
 	// the transaction, so it must be quick and must not touch the ledger.
 	Dirty func(changed []mapping.Event) []mapping.EmployeeDay
 }
+
+// PreparedDay is a day record with its encoding made by the caller: the
+// ContentJSON and the content hash. Reconciliation prepares each employee's
+// days on the core that computed them, so that the ledger's one writer only
+// stores them (PutDays).
+type PreparedDay struct {
+	Record  mapping.DayRecord
+	Hash    string // Record.ContentHash()
+	Content []byte // Record.ContentJSON()
+}
+
+// PrepareDays prepares recs.
+func PrepareDays(recs []mapping.DayRecord) []PreparedDay {
+	out := make([]PreparedDay, len(recs))
+	for i, r := range recs {
+		c := r.ContentJSON()
+		out[i] = PreparedDay{Record: r, Hash: mapping.HashContent(c), Content: c}
+	}
+	return out
+}
+
+// Body returns the record's JSON with version v, as json.Marshal gives it.
+func (p PreparedDay) Body(v int) []byte {
+	return p.Record.VersionedJSON(p.Content, v)
+}

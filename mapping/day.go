@@ -1,9 +1,11 @@
 package mapping
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -80,14 +82,49 @@ func (d DayRecord) Key() DayKey {
 // ContentHash hashes everything but the version, so that an identical
 // recomputation can be recognized and keep its version.
 func (d DayRecord) ContentHash() string {
+	return HashContent(d.ContentJSON())
+}
+
+// ContentJSON returns the record's JSON with version 0: what ContentHash
+// hashes and, with the version put in by VersionedJSON, the record's JSON.
+// A ledger stores a record with one encoding this way, and the caller can
+// make it before the ledger's writer knows the version.
+func (d DayRecord) ContentJSON() []byte {
 	d.Version = 0
 	b, err := json.Marshal(d)
 	if err != nil {
 		// DayRecord holds only plain values; Marshal cannot fail.
 		panic("mapping: marshal day record: " + err.Error())
 	}
-	sum := sha256.Sum256(b)
+	return b
+}
+
+// HashContent returns the content hash of a record's ContentJSON.
+func HashContent(content []byte) string {
+	sum := sha256.Sum256(content)
 	return hex.EncodeToString(sum[:])
+}
+
+// versionZero ends every ContentJSON: version is the last field.
+var versionZero = []byte(`"version":0}`)
+
+// VersionedJSON returns the record's JSON with version v, byte for byte
+// what json.Marshal gives for it, from content, the record's ContentJSON,
+// without encoding the record again.
+func (d DayRecord) VersionedJSON(content []byte, v int) []byte {
+	if !bytes.HasSuffix(content, versionZero) {
+		// Not a ContentJSON: encode the record itself.
+		d.Version = v
+		b, err := json.Marshal(d)
+		if err != nil {
+			panic("mapping: marshal day record: " + err.Error())
+		}
+		return b
+	}
+	out := make([]byte, 0, len(content)+8)
+	out = append(out, content[:len(content)-1-len("0")]...) // up to "version":
+	out = strconv.AppendInt(out, int64(v), 10)
+	return append(out, '}')
 }
 
 // DayKey identifies one employee's shift occurrence.

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -11,15 +10,20 @@ import (
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
-// PutDays stores recs in one transaction, each as PutDay would, one after
+// PutDays stores days in one transaction, each as PutDay would, one after
 // another, and queues each changed one for every sink in sinks as Enqueue
-// would; it reports which records changed. On error nothing is stored.
+// would; it reports which records changed. On error nothing is stored. The
+// days come prepared (ledger.PrepareDays): the caller has hashed and
+// encoded them, so the one writer only stores them.
 // Reconciliation uses it to store hundreds of employees' days in one write
 // instead of two writes a day: the latest versions are read with a few IN
 // queries and the rows written with multi-row statements.
-func (l *Ledger) PutDays(ctx context.Context, recs []mapping.DayRecord, sinks []string) ([]bool, error) {
-	for _, rec := range recs {
-		if err := ledger.CheckDayKey(rec.Key()); err != nil {
+func (l *Ledger) PutDays(ctx context.Context, days []ledger.PreparedDay, sinks []string) ([]bool, error) {
+	for _, d := range days {
+		if d.Hash == "" || len(d.Content) == 0 {
+			return nil, fmt.Errorf("sqlite ledger: put days: day %s/%s/%s is not prepared; use ledger.PrepareDays", d.Record.EmployeeID, d.Record.Date, d.Record.Shift)
+		}
+		if err := ledger.CheckDayKey(d.Record.Key()); err != nil {
 			return nil, fmt.Errorf("sqlite ledger: put days: %w", err)
 		}
 	}
@@ -28,14 +32,14 @@ func (l *Ledger) PutDays(ctx context.Context, recs []mapping.DayRecord, sinks []
 			return nil, errors.New("sqlite ledger: put days: a sink is empty; give the sinks' names")
 		}
 	}
-	changed := make([]bool, len(recs))
-	if len(recs) == 0 {
+	changed := make([]bool, len(days))
+	if len(days) == 0 {
 		return changed, nil
 	}
 	now := l.clock().UnixMilli()
 	err := l.write(ctx, func(tx *sql.Tx) error {
 		clear(changed)
-		latest, err := latestDays(ctx, tx, recs)
+		latest, err := latestDays(ctx, tx, days)
 		if err != nil {
 			return err
 		}
@@ -44,8 +48,9 @@ func (l *Ledger) PutDays(ctx context.Context, recs []mapping.DayRecord, sinks []
 			rows     []*dayRow
 			added    = map[mapping.DayKey]*dayRow{}
 		)
-		for i, rec := range recs {
-			key, hash := rec.Key(), rec.ContentHash()
+		for i, d := range days {
+			rec := d.Record
+			key, hash := rec.Key(), d.Hash
 			cur, stored := latest[key]
 			if stored && cur.hash == hash {
 				continue
@@ -56,11 +61,7 @@ func (l *Ledger) PutDays(ctx context.Context, recs []mapping.DayRecord, sinks []
 				unlatest = append(unlatest, key.EmployeeID, key.Date, key.Shift)
 			}
 			rec.Version = cur.version + 1
-			b, err := json.Marshal(rec)
-			if err != nil {
-				return err
-			}
-			row := &dayRow{rec: rec, hash: hash, body: string(b), latest: true}
+			row := &dayRow{rec: rec, hash: hash, body: string(d.Body(rec.Version)), latest: true}
 			rows = append(rows, row)
 			added[key] = row
 			latest[key] = dayVersion{version: rec.Version, hash: hash}
@@ -94,7 +95,7 @@ func (l *Ledger) PutDays(ctx context.Context, recs []mapping.DayRecord, sinks []
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite ledger: put %d days: %w", len(recs), err)
+		return nil, fmt.Errorf("sqlite ledger: put %d days: %w", len(days), err)
 	}
 	return changed, nil
 }
@@ -113,15 +114,15 @@ type dayRow struct {
 	latest bool
 }
 
-// latestDays reads the latest versions of the days of recs' employees.
-func latestDays(ctx context.Context, tx *sql.Tx, recs []mapping.DayRecord) (map[mapping.DayKey]dayVersion, error) {
+// latestDays reads the latest versions of the days of days' employees.
+func latestDays(ctx context.Context, tx *sql.Tx, days []ledger.PreparedDay) (map[mapping.DayKey]dayVersion, error) {
 	out := map[mapping.DayKey]dayVersion{}
 	seen := map[string]bool{}
 	var emps []any
-	for _, r := range recs {
-		if !seen[r.EmployeeID] {
-			seen[r.EmployeeID] = true
-			emps = append(emps, r.EmployeeID)
+	for _, d := range days {
+		if emp := d.Record.EmployeeID; !seen[emp] {
+			seen[emp] = true
+			emps = append(emps, emp)
 		}
 	}
 	for len(emps) > 0 {

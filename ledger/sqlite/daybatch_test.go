@@ -29,7 +29,7 @@ func TestPutDaysMatchesPutDay(t *testing.T) {
 	single := open(t, filepath.Join(t.TempDir(), "b.db"))
 	defer single.Close()
 	for _, run := range [][]mapping.DayRecord{first, second} {
-		gotChanged, err := batched.PutDays(t.Context(), run, sinks)
+		gotChanged, err := batched.PutDays(t.Context(), ledger.PrepareDays(run), sinks)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,8 +69,11 @@ func TestPutDaysMatchesPutDay(t *testing.T) {
 			}
 		}
 	}
-	if _, err := batched.PutDays(t.Context(), []mapping.DayRecord{{Date: "2026-11-20", Shift: "standard"}}, nil); err == nil {
+	if _, err := batched.PutDays(t.Context(), ledger.PrepareDays([]mapping.DayRecord{{Date: "2026-11-20", Shift: "standard"}}), nil); err == nil {
 		t.Error("PutDays of a record without an employee succeeded")
+	}
+	if _, err := batched.PutDays(t.Context(), []ledger.PreparedDay{{Record: day("E1", "2026-11-21", 480)}}, nil); err == nil || !strings.Contains(err.Error(), "PrepareDays") {
+		t.Errorf("PutDays of an unprepared day = %v, want an error naming ledger.PrepareDays", err)
 	}
 }
 

@@ -22,7 +22,7 @@ func TestConcurrentOutboxUpdatesShareTransactions(t *testing.T) {
 	for i := range 60 {
 		recs = append(recs, mapping.DayRecord{EmployeeID: fmt.Sprintf("E%d", i), Date: "2026-11-20", Shift: "standard", Status: mapping.DayPresent})
 	}
-	if _, err := l.PutDays(t.Context(), recs, []string{"hr"}); err != nil {
+	if _, err := l.PutDays(t.Context(), ledger.PrepareDays(recs), []string{"hr"}); err != nil {
 		t.Fatal(err)
 	}
 	due, err := l.Due(t.Context(), "hr", time.Now(), 0)
