@@ -2,7 +2,6 @@ package coord
 
 import (
 	"context"
-	"crypto/rand"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,37 +12,11 @@ import (
 	"github.com/punchbridge/punchbridge/internal/testenv"
 )
 
-// testPrefix returns a key prefix unique to this test, so parallel tests
-// and other packages on the same Redis never collide, and deletes its keys
-// when the test ends.
+// testPrefix returns a key prefix unique to this test, whose keys are
+// deleted when the test ends.
 func testPrefix(t testing.TB) string {
 	t.Helper()
-	prefix := "pbtest:" + rand.Text()[:12] + ":"
-	rdb := newClient(t)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), 30*time.Second)
-		defer cancel()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		var batch []string
-		flush := func() {
-			if len(batch) > 0 {
-				if err := rdb.Unlink(ctx, batch...).Err(); err != nil {
-					t.Errorf("clean up %d keys under %s: %v", len(batch), prefix, err)
-				}
-				batch = batch[:0]
-			}
-		}
-		for iter.Next(ctx) {
-			if batch = append(batch, iter.Val()); len(batch) == 1000 {
-				flush()
-			}
-		}
-		flush()
-		if err := iter.Err(); err != nil {
-			t.Errorf("scan keys under %s: %v", prefix, err)
-		}
-	})
-	return prefix
+	return testenv.RedisPrefix(t, newClient(t), "coord")
 }
 
 // newClient opens a client of its own on the test Redis — one client

@@ -60,7 +60,8 @@ func BenchmarkClaimAndWrite100(b *testing.B) {
 			defer l.Close()
 			ids := mapping.NewIdentities()
 			ids.Set("fake", "t1", "u1", "E1")
-			in := New(l, ids, dayCalendar{}, nil).WithClaimer(coord.NewDedupe(redisClient(b, url), testPrefix(), time.Hour))
+			rdb := redisClient(b, url)
+			in := New(l, ids, dayCalendar{}, nil).WithClaimer(coord.NewDedupe(rdb, testPrefix(b, rdb), time.Hour))
 			t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
 			batch := make([]mapping.Event, 100)
 			n := 0

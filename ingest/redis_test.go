@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -32,7 +31,12 @@ func redisClient(t testing.TB, url string) *redis.Client {
 	return rdb
 }
 
-func testPrefix() string { return "pbtest:ingest:" + rand.Text()[:10] + ":" }
+// testPrefix returns a key prefix unique to the test, whose keys are
+// deleted through rdb when the test ends.
+func testPrefix(t testing.TB, rdb redis.UniversalClient) string {
+	t.Helper()
+	return testenv.RedisPrefix(t, rdb, "ingest")
+}
 
 func punches(n int) []mapping.Event {
 	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -59,7 +63,7 @@ func openLedger(t *testing.T) ledger.Ledger {
 func TestReplicasStoreOnce(t *testing.T) {
 	url := testenv.RedisURL(t)
 	l := openLedger(t)
-	prefix := testPrefix()
+	prefix := testPrefix(t, redisClient(t, url))
 	ids := mapping.NewIdentities()
 	events := punches(50)
 	var wg sync.WaitGroup
@@ -113,7 +117,8 @@ func (f *failingLedger) Append(ctx context.Context, evs []mapping.Event) (ledger
 func TestFailedWriteReleasesClaims(t *testing.T) {
 	url := testenv.RedisURL(t)
 	l := &failingLedger{Ledger: openLedger(t), fails: 1}
-	in := New(l, mapping.NewIdentities(), dayCalendar{}, nil).WithClaimer(coord.NewDedupe(redisClient(t, url), testPrefix(), 0))
+	rdb := redisClient(t, url)
+	in := New(l, mapping.NewIdentities(), dayCalendar{}, nil).WithClaimer(coord.NewDedupe(rdb, testPrefix(t, rdb), 0))
 	events := punches(10)
 	if _, err := in.Ingest(context.Background(), events); err == nil {
 		t.Fatal("the failed write was not reported")
@@ -130,7 +135,7 @@ func TestFailedWriteReleasesClaims(t *testing.T) {
 func TestRedisDown(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	l := openLedger(t)
-	in := New(l, mapping.NewIdentities(), dayCalendar{}, nil).WithClaimer(coord.NewDedupe(redisClient(t, srv.URL()), testPrefix(), 0))
+	in := New(l, mapping.NewIdentities(), dayCalendar{}, nil).WithClaimer(coord.NewDedupe(redisClient(t, srv.URL()), "pbtest:ingest:", 0)) // a private server
 	events := punches(20)
 	if _, err := in.Ingest(context.Background(), events[:10]); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package dingtalk
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"sync"
 	"testing"
@@ -26,7 +25,9 @@ func TestTokenRefreshAcrossReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := "pbtest:token:" + rand.Text()[:10] + ":"
+	cleanup := redis.NewClient(opts)
+	t.Cleanup(func() { cleanup.Close() })
+	prefix := testenv.RedisPrefix(t, cleanup, "token")
 	clock := &clock{t: monday.AddDate(0, 0, 40)}
 	srv := dt.NewServer(dt.WithCompany(smallCompany()), dt.WithClock(clock.Now), dt.WithLatency(20*time.Millisecond))
 	defer srv.Close()

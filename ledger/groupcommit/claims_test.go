@@ -2,7 +2,6 @@ package groupcommit
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"reflect"
@@ -173,14 +172,8 @@ func TestClaimsOnRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	rdb := redis.NewClient(opts)
-	defer rdb.Close()
-	prefix := "pbtest:groupcommit:" + rand.Text()[:10] + ":"
-	t.Cleanup(func() {
-		ctx := context.WithoutCancel(t.Context())
-		if ks, err := rdb.Keys(ctx, prefix+"*").Result(); err == nil && len(ks) > 0 {
-			rdb.Del(ctx, ks...)
-		}
-	})
+	t.Cleanup(func() { rdb.Close() }) // after the prefix's keys are deleted
+	prefix := testenv.RedisPrefix(t, rdb, "groupcommit")
 	c := NewClaims(coord.NewDedupe(rdb, prefix, time.Hour), Options{})
 	defer c.Close()
 	const callers = 20
