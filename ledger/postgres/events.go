@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/revisions"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -77,22 +78,6 @@ func (l *Ledger) AppendBatches(ctx context.Context, batches [][]mapping.Event) (
 	return results, nil
 }
 
-// revision is one stored or new revision of an event, as the batch leaves it.
-type revision struct {
-	seq       int64 // the stored row; 0 for a revision this batch adds
-	fp        string
-	rev       int
-	employee  string
-	latest    bool
-	wasLatest bool           // stored rows: the flag in the database
-	body      string         // stored quarantined rows: the stored JSON
-	event     *mapping.Event // new rows, and stored rows once remapped
-	remapped  bool
-}
-
-// history is every revision of one id.
-type history struct{ revs []*revision }
-
 // appendBatches works out every batch against the stored histories of
 // its ids, counting each batch in its own result, and writes the outcome.
 func appendBatches(ctx context.Context, tx pgx.Tx, batches [][]mapping.Event, fps [][]string, results []ledger.AppendResult, now time.Time) error {
@@ -117,7 +102,7 @@ func appendBatches(ctx context.Context, tx pgx.Tx, batches [][]mapping.Event, fp
 	}
 	for b, events := range batches {
 		for i, e := range events {
-			if err := hs[e.ID].add(e, fps[b][i], &results[b]); err != nil {
+			if _, err := hs[e.ID].Add(e, fps[b][i], nil, &results[b]); err != nil {
 				return fmt.Errorf("event %s: %w", e.ID, err)
 			}
 		}
@@ -125,10 +110,10 @@ func appendBatches(ctx context.Context, tx pgx.Tx, batches [][]mapping.Event, fp
 	return writeHistories(ctx, tx, ids, hs, now)
 }
 
-func loadHistories(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*history, error) {
-	hs := make(map[string]*history, len(ids))
+func loadHistories(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*revisions.History, error) {
+	hs := make(map[string]*revisions.History, len(ids))
 	for _, id := range ids {
-		hs[id] = &history{}
+		hs[id] = &revisions.History{}
 	}
 	// Each id is looked up on its own (OFFSET 0 keeps the lateral subquery
 	// from being flattened into a join), so the lookup takes the index even
@@ -147,68 +132,15 @@ func loadHistories(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*hi
 	for rows.Next() {
 		var (
 			id string
-			r  revision
+			r  revisions.Revision
 		)
-		if err := rows.Scan(&id, &r.seq, &r.fp, &r.rev, &r.employee, &r.latest, &r.body); err != nil {
+		if err := rows.Scan(&id, &r.Seq, &r.Fingerprint, &r.Number, &r.Employee, &r.Latest, &r.Body); err != nil {
 			return nil, err
 		}
-		r.wasLatest = r.latest
-		hs[id].revs = append(hs[id].revs, &r)
+		r.WasLatest = r.Latest
+		hs[id].Revs = append(hs[id].Revs, &r)
 	}
 	return hs, rows.Err()
-}
-
-// add applies one event of the batch to the id's history and counts it.
-func (h *history) add(e mapping.Event, fp string, res *ledger.AppendResult) error {
-	for _, r := range h.revs {
-		if r.fp == fp {
-			res.Duplicates++
-			return h.remap(e.EmployeeID, res)
-		}
-	}
-	maxRev := 0
-	for _, r := range h.revs {
-		maxRev = max(maxRev, r.rev)
-		r.latest = false
-	}
-	if maxRev > 0 {
-		res.Revisions++
-	} else {
-		res.Stored++
-	}
-	ev := e
-	h.revs = append(h.revs, &revision{fp: fp, rev: maxRev + 1, employee: e.EmployeeID, latest: true, event: &ev})
-	if e.EmployeeID == "" {
-		res.Quarantined++
-	} else {
-		res.Changed = append(res.Changed, e)
-	}
-	return nil
-}
-
-// remap gives the quarantined revisions the employee id a duplicate brought,
-// listing the latest revision in Changed if it was among them.
-func (h *history) remap(employee string, res *ledger.AppendResult) error {
-	if employee == "" {
-		return nil
-	}
-	for _, r := range h.revs {
-		if r.employee != "" {
-			continue
-		}
-		if r.event == nil {
-			var e mapping.Event
-			if err := json.Unmarshal([]byte(r.body), &e); err != nil {
-				return fmt.Errorf("decode stored revision %d: %w", r.rev, err)
-			}
-			r.event = &e
-		}
-		r.event.EmployeeID, r.employee, r.remapped = employee, employee, true
-		if r.latest {
-			res.Changed = append(res.Changed, *r.event)
-		}
-	}
-	return nil
 }
 
 // newRows holds the columns of the revisions a batch inserts, as arrays
@@ -221,8 +153,8 @@ type newRows struct {
 	start, end                                           []*time.Time
 }
 
-func (n *newRows) add(r *revision) error {
-	e := r.event
+func (n *newRows) add(r *revisions.Revision) error {
+	e := r.Event
 	body, err := json.Marshal(e)
 	if err != nil {
 		return err
@@ -232,16 +164,16 @@ func (n *newRows) add(r *revision) error {
 		s, en := ms(e.Approval.Start), ms(e.Approval.End)
 		start, end = &s, &en
 	}
-	n.id, n.fp, n.kind = append(n.id, e.ID), append(n.fp, r.fp), append(n.kind, string(e.Kind))
+	n.id, n.fp, n.kind = append(n.id, e.ID), append(n.fp, r.Fingerprint), append(n.kind, string(e.Kind))
 	n.platform, n.tenant, n.user = append(n.platform, e.Platform), append(n.tenant, e.Tenant), append(n.user, e.UserID)
 	n.employee, n.body = append(n.employee, e.EmployeeID), append(n.body, string(body))
-	n.rev, n.latest = append(n.rev, int32(r.rev)), append(n.latest, r.latest)
+	n.rev, n.latest = append(n.rev, int32(r.Number)), append(n.latest, r.Latest)
 	n.at, n.start, n.end = append(n.at, ms(e.Time)), append(n.start, start), append(n.end, end)
 	return nil
 }
 
 // writeHistories writes what the batch changed, in one round trip.
-func writeHistories(ctx context.Context, tx pgx.Tx, ids []string, hs map[string]*history, now time.Time) error {
+func writeHistories(ctx context.Context, tx pgx.Tx, ids []string, hs map[string]*revisions.History, now time.Time) error {
 	var (
 		unlatest            []int64
 		remapSeq            []int64
@@ -249,21 +181,21 @@ func writeHistories(ctx context.Context, tx pgx.Tx, ids []string, hs map[string]
 		ins                 newRows
 	)
 	for _, id := range ids {
-		for _, r := range hs[id].revs {
+		for _, r := range hs[id].Revs {
 			switch {
-			case r.seq == 0:
+			case r.New:
 				if err := ins.add(r); err != nil {
 					return err
 				}
-			case r.remapped:
-				body, err := json.Marshal(r.event)
+			case r.Remapped:
+				body, err := json.Marshal(r.Event)
 				if err != nil {
 					return err
 				}
-				remapSeq, remapEmp, remapBody = append(remapSeq, r.seq), append(remapEmp, r.employee), append(remapBody, string(body))
+				remapSeq, remapEmp, remapBody = append(remapSeq, r.Seq), append(remapEmp, r.Employee), append(remapBody, string(body))
 			}
-			if r.seq != 0 && r.wasLatest && !r.latest {
-				unlatest = append(unlatest, r.seq)
+			if !r.New && r.WasLatest && !r.Latest {
+				unlatest = append(unlatest, r.Seq)
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/revisions"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -102,10 +103,13 @@ func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([
 		}
 		var w writes
 		for b, events := range batches {
-			for i := range events {
-				p := &events[i]
-				if err := hs[p.Event.ID].add(p, &results[b], &w); err != nil {
+			for _, p := range events {
+				r, err := hs[p.Event.ID].Add(p.Event, p.Fingerprint, p.JSON, &results[b])
+				if err != nil {
 					return fmt.Errorf("event %s: %w", p.Event.ID, err)
+				}
+				if r != nil {
+					w.inserts = append(w.inserts, r)
 				}
 			}
 		}
@@ -146,96 +150,9 @@ func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([
 	return results, nil
 }
 
-// revision is one stored or new revision of an event, as the batches leave
-// it.
-type revision struct {
-	seq       int64 // the row; for a revision this transaction adds, set by numberInserts
-	fp        string
-	rev       int
-	employee  string
-	latest    bool
-	wasLatest bool           // stored rows: the flag in the database
-	body      string         // stored quarantined rows: the stored JSON
-	event     *mapping.Event // new rows, and stored rows once remapped
-	json      []byte         // new rows: the event's JSON, as prepared
-	isNew     bool           // added by this transaction
-	remapped  bool
-}
-
-// history is every revision of one id.
-type history struct{ revs []*revision }
-
-// seqOf returns the row of the revision with fingerprint fp, 0 if there
-// is none.
-func (h *history) seqOf(fp string) int64 {
-	for _, r := range h.revs {
-		if r.fp == fp {
-			return r.seq
-		}
-	}
-	return 0
-}
-
 // writes lists, in the order of their events, the revisions a
 // transaction adds.
-type writes struct{ inserts []*revision }
-
-// add applies one event to the id's history, counts it in res and notes
-// what must be written.
-func (h *history) add(p *ledger.PreparedEvent, res *ledger.AppendResult, w *writes) error {
-	e, fp := p.Event, p.Fingerprint
-	for _, r := range h.revs {
-		if r.fp == fp {
-			res.Duplicates++
-			return h.remap(e.EmployeeID, res)
-		}
-	}
-	maxRev := 0
-	for _, r := range h.revs {
-		maxRev = max(maxRev, r.rev)
-		r.latest = false
-	}
-	if maxRev > 0 {
-		res.Revisions++
-	} else {
-		res.Stored++
-	}
-	ev := e // a remap must not change the caller's event
-	r := &revision{fp: fp, rev: maxRev + 1, employee: e.EmployeeID, latest: true, event: &ev, json: p.JSON, isNew: true}
-	h.revs = append(h.revs, r)
-	w.inserts = append(w.inserts, r)
-	if e.EmployeeID == "" {
-		res.Quarantined++
-	} else {
-		res.Changed = append(res.Changed, e)
-	}
-	return nil
-}
-
-// remap gives the quarantined revisions the employee id a duplicate
-// brought, listing the latest revision in Changed if it was among them.
-func (h *history) remap(employee string, res *ledger.AppendResult) error {
-	if employee == "" {
-		return nil
-	}
-	for _, r := range h.revs {
-		if r.employee != "" {
-			continue
-		}
-		if r.event == nil {
-			var e mapping.Event
-			if err := json.Unmarshal([]byte(r.body), &e); err != nil {
-				return fmt.Errorf("decode stored event %d: %w", r.seq, err)
-			}
-			r.event = &e
-		}
-		r.event.EmployeeID, r.employee, r.remapped = employee, employee, true
-		if r.latest {
-			res.Changed = append(res.Changed, *r.event)
-		}
-	}
-	return nil
-}
+type writes struct{ inserts []*revisions.Revision }
 
 // Statement sizes: a history lookup names up to lookupSizes[0] ids, padded
 // to the next size by repeating an id, and a multi-row INSERT adds up to
@@ -251,13 +168,13 @@ const insertColumns = 15
 
 // loadHistories reads every stored revision of the ids in batches and
 // returns them with the ids in order of first appearance.
-func loadHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, batches [][]ledger.PreparedEvent) (map[string]*history, []string, error) {
-	hs := map[string]*history{}
+func loadHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, batches [][]ledger.PreparedEvent) (map[string]*revisions.History, []string, error) {
+	hs := map[string]*revisions.History{}
 	var ids []string
 	for _, events := range batches {
 		for _, p := range events {
 			if _, ok := hs[p.Event.ID]; !ok {
-				hs[p.Event.ID] = &history{}
+				hs[p.Event.ID] = &revisions.History{}
 				ids = append(ids, p.Event.ID)
 			}
 		}
@@ -278,14 +195,14 @@ func loadHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, batches [][
 		for rows.Next() {
 			var (
 				id string
-				r  revision
+				r  revisions.Revision
 			)
-			if err := rows.Scan(&id, &r.seq, &r.fp, &r.rev, &r.employee, &r.latest, &r.body); err != nil {
+			if err := rows.Scan(&id, &r.Seq, &r.Fingerprint, &r.Number, &r.Employee, &r.Latest, &r.Body); err != nil {
 				rows.Close()
 				return nil, nil, err
 			}
-			r.wasLatest = r.latest
-			hs[id].revs = append(hs[id].revs, &r)
+			r.WasLatest = r.Latest
+			hs[id].Revs = append(hs[id].Revs, &r)
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return nil, nil, err
@@ -329,7 +246,7 @@ func numberInserts(ctx context.Context, tx *sql.Tx, st *appendStmts, w *writes) 
 		return fmt.Errorf("last event row: %w", err)
 	}
 	for i, r := range w.inserts {
-		r.seq = last + 1 + int64(i)
+		r.Seq = last + 1 + int64(i)
 	}
 	return nil
 }
@@ -337,22 +254,22 @@ func numberInserts(ctx context.Context, tx *sql.Tx, st *appendStmts, w *writes) 
 // writeHistories writes what the transaction changed: first the latest
 // flags of stored revisions that lost it, then the stored revisions a
 // duplicate remapped, then the new revisions in the order of their events.
-func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []string, hs map[string]*history, w *writes, now int64) error {
+func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []string, hs map[string]*revisions.History, w *writes, now int64) error {
 	var unlatest []any
 	for _, id := range ids {
-		for _, r := range hs[id].revs {
-			if r.isNew {
+		for _, r := range hs[id].Revs {
+			if r.New {
 				continue
 			}
-			if r.wasLatest && !r.latest {
-				unlatest = append(unlatest, r.seq)
+			if r.WasLatest && !r.Latest {
+				unlatest = append(unlatest, r.Seq)
 			}
-			if r.remapped {
-				body, err := json.Marshal(r.event)
+			if r.Remapped {
+				body, err := json.Marshal(r.Event)
 				if err != nil {
 					return err
 				}
-				if _, err := tx.ExecContext(ctx, `UPDATE events SET employee_id = ?, body = ? WHERE seq = ?`, r.employee, string(body), r.seq); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE events SET employee_id = ?, body = ? WHERE seq = ?`, r.Employee, string(body), r.Seq); err != nil {
 					return err
 				}
 			}
@@ -368,9 +285,9 @@ func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []stri
 		n := fit(insertSizes, len(rest))
 		args = args[:0]
 		for _, r := range rest[:n] {
-			e := r.event
-			body := r.json
-			if r.remapped || body == nil {
+			e := r.Event
+			body := r.JSON
+			if body == nil {
 				b, err := json.Marshal(e)
 				if err != nil {
 					return err
@@ -378,7 +295,7 @@ func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []stri
 				body = b
 			}
 			start, end := approvalSpan(*e)
-			args = append(args, r.seq, e.ID, r.fp, r.rev, r.latest, string(e.Kind), e.Platform, e.Tenant, e.UserID,
+			args = append(args, r.Seq, e.ID, r.Fingerprint, r.Number, r.Latest, string(e.Kind), e.Platform, e.Tenant, e.UserID,
 				e.EmployeeID, e.Time.UnixMilli(), start, end, string(body), now)
 		}
 		rest = rest[n:]

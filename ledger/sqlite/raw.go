@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/revisions"
 )
 
 var _ ledger.RawStore = (*Ledger)(nil)
@@ -93,7 +94,7 @@ type rawRow struct {
 // histories a transaction has read and written) when it lists the id, else
 // in the table. It returns the bound payloads, and the ids of those whose
 // revision the ledger does not hold.
-func bindRaw(ctx context.Context, tx *sql.Tx, ps []ledger.RawPayload, known map[string]*history) ([]rawRow, []string, error) {
+func bindRaw(ctx context.Context, tx *sql.Tx, ps []ledger.RawPayload, known map[string]*revisions.History) ([]rawRow, []string, error) {
 	rows := make([]rawRow, 0, len(ps))
 	var (
 		missing []string
@@ -107,7 +108,7 @@ func bindRaw(ctx context.Context, tx *sql.Tx, ps []ledger.RawPayload, known map[
 	for _, p := range ps {
 		seq := int64(0)
 		if h, ok := known[p.EventID]; ok {
-			seq = h.seqOf(p.Fingerprint)
+			seq = h.SeqOf(p.Fingerprint)
 		} else {
 			if lookup == nil {
 				var err error
