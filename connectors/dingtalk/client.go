@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -72,8 +71,7 @@ type client struct {
 	// replace it so that they never wait for the wall clock.
 	sleep func(ctx context.Context, d time.Duration) error
 
-	mu    sync.Mutex
-	stats Stats
+	calls connectors.CallCounts
 }
 
 func newClient(cfg Config, deps connectors.Deps, log *slog.Logger) *client {
@@ -98,7 +96,6 @@ func newClient(cfg Config, deps connectors.Deps, log *slog.Logger) *client {
 		log:       log,
 		limits:    newLimiters(cfg.QPS),
 		sleep:     sleepCtx,
-		stats:     Stats{Calls: map[string]int{}, Codes: map[string]map[string]int{}},
 	}
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = &http.Client{Transport: transport, Timeout: cfg.Timeout}
@@ -220,25 +217,25 @@ func (c *client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	info, _ := ctx.Value(callKey{}).(callInfo)
 	if err != nil {
-		c.count(ctx, info.api, "transport")
+		c.calls.Count(ctx, info.api, "transport")
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
 	b, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	if rerr != nil {
-		c.count(ctx, info.api, "transport")
+		c.calls.Count(ctx, info.api, "transport")
 		return true, nil
 	}
 	if ipBlocked(b) {
-		c.count(ctx, info.api, code(codeIPBlock))
+		c.calls.Count(ctx, info.api, code(codeIPBlock))
 		return false, nil
 	}
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-		c.count(ctx, info.api, "http_"+strconv.Itoa(resp.StatusCode))
+		c.calls.Count(ctx, info.api, "http_"+strconv.Itoa(resp.StatusCode))
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, nil)
 	}
-	c.count(ctx, info.api, outcome(info, resp.StatusCode, b))
+	c.calls.Count(ctx, info.api, outcome(info, resp.StatusCode, b))
 	return false, nil
 }
 
@@ -262,51 +259,10 @@ func outcome(info callInfo, status int, b []byte) string {
 	return code(readEnvelope(b).ErrCode)
 }
 
-type counterKey struct{}
-
-// callCounter counts the calls of one pull.
-type callCounter struct {
-	mu sync.Mutex
-	m  map[string]int
-}
-
-func withCounter(ctx context.Context, cc *callCounter) context.Context {
-	return context.WithValue(ctx, counterKey{}, cc)
-}
-
-func (cc *callCounter) snapshot() map[string]int {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return maps.Clone(cc.m)
-}
-
-func (c *client) count(ctx context.Context, api, outcome string) {
-	c.mu.Lock()
-	c.stats.Calls[api]++
-	if c.stats.Codes[api] == nil {
-		c.stats.Codes[api] = map[string]int{}
-	}
-	c.stats.Codes[api][outcome]++
-	c.mu.Unlock()
-	if cc, ok := ctx.Value(counterKey{}).(*callCounter); ok {
-		cc.mu.Lock()
-		if cc.m == nil {
-			cc.m = map[string]int{}
-		}
-		cc.m[api]++
-		cc.mu.Unlock()
-	}
-}
-
 // snapshot returns a copy of the counters.
 func (c *client) snapshot() Stats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := Stats{Calls: maps.Clone(c.stats.Calls), Codes: map[string]map[string]int{}}
-	for api, m := range c.stats.Codes {
-		out.Codes[api] = maps.Clone(m)
-	}
-	return out
+	calls, codes := c.calls.Snapshot()
+	return Stats{Calls: calls, Codes: codes}
 }
 
 func drain(body io.ReadCloser) {

@@ -100,11 +100,11 @@ func (c *Connector) Stats() Stats { return c.client.snapshot() }
 // widened to the enclosing seconds) and each answer is trimmed to its span
 // and to the window: adjacent spans never lose or repeat a punch.
 func (c *Connector) Pull(ctx context.Context, w connectors.Window, emit connectors.EmitFunc) (connectors.PullStats, error) {
-	cc := &callCounter{}
+	calls := &connectors.PullCalls{}
 	q := newQuotaTracker()
-	ctx = withQuota(withCounter(ctx, cc), q)
+	ctx = withQuota(connectors.WithPullCalls(ctx, calls), q)
 	st, err := c.pull(ctx, w, emit)
-	st.APICalls = cc.snapshot()
+	st.APICalls = calls.Snapshot()
 	st.Quota = q.use(c.cfg.QPS)
 	return st, err
 }

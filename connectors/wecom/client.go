@@ -75,8 +75,10 @@ type client struct {
 	flight  singleflight.Group
 	limits  *limits
 
-	mu    sync.Mutex
-	stats Stats
+	calls connectors.CallCounts
+
+	mu        sync.Mutex
+	callbacks map[string]int // by outcome
 }
 
 func newClient(cfg Config, deps connectors.Deps, log *slog.Logger) *client {
@@ -89,15 +91,15 @@ func newClient(cfg Config, deps connectors.Deps, log *slog.Logger) *client {
 		}
 	}
 	c := &client{
-		base:    strings.TrimRight(cfg.BaseURL, "/"),
-		corpID:  cfg.CorpID,
-		apps:    newApps(cfg),
-		tokens:  deps.Tokens,
-		timeout: cfg.Timeout,
-		now:     deps.Now,
-		sleep:   sleepCtx,
-		log:     log,
-		stats:   Stats{Calls: map[string]int{}, Codes: map[string]map[string]int{}, Callbacks: map[string]int{}},
+		base:      strings.TrimRight(cfg.BaseURL, "/"),
+		corpID:    cfg.CorpID,
+		apps:      newApps(cfg),
+		tokens:    deps.Tokens,
+		timeout:   cfg.Timeout,
+		now:       deps.Now,
+		sleep:     sleepCtx,
+		log:       log,
+		callbacks: map[string]int{},
 	}
 	c.limits = newLimits(cfg, deps.Now, func(ctx context.Context, d time.Duration) error { return c.sleep(ctx, d) }, log)
 	rc := retryablehttp.NewClient()
@@ -301,26 +303,26 @@ func (c *client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	api, _ := ctx.Value(apiKey{}).(string)
 	if err != nil {
-		c.count(ctx, api, "transport")
+		c.calls.Count(ctx, api, "transport")
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		c.count(ctx, api, "http_"+strconv.Itoa(resp.StatusCode))
+		c.calls.Count(ctx, api, "http_"+strconv.Itoa(resp.StatusCode))
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, nil)
 	}
 	b, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	if rerr != nil {
-		c.count(ctx, api, "transport")
+		c.calls.Count(ctx, api, "transport")
 		return true, nil
 	}
 	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
-		c.count(ctx, api, "bad_json")
+		c.calls.Count(ctx, api, "bad_json")
 		return false, nil
 	}
 	env := readEnvelope(b)
-	c.count(ctx, api, code(env.ErrCode))
+	c.calls.Count(ctx, api, code(env.ErrCode))
 	return classify(api, env.ErrCode) == classRetry, nil
 }
 

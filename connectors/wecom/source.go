@@ -96,12 +96,12 @@ func (c *Connector) Stats() Stats { return c.client.snapshot() }
 //
 // PullStats.APICalls counts every call, tokens and retries included.
 func (c *Connector) Pull(ctx context.Context, w connectors.Window, emit connectors.EmitFunc) (connectors.PullStats, error) {
-	cc := &callCounter{}
+	calls := &connectors.PullCalls{}
 	q := newQuotaTracker()
-	ctx = withQuota(withCounter(ctx, cc), q)
+	ctx = withQuota(connectors.WithPullCalls(ctx, calls), q)
 	em := &emitter{emit: emit}
 	err := c.pull(ctx, w, em)
-	return connectors.PullStats{Events: em.count(), APICalls: cc.snapshot(), Quota: q.use(c.client.limits)}, err
+	return connectors.PullStats{Events: em.count(), APICalls: calls.Snapshot(), Quota: q.use(c.client.limits)}, err
 }
 
 func (c *Connector) pull(ctx context.Context, w connectors.Window, em *emitter) error {
