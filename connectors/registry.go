@@ -28,6 +28,21 @@ type Deps struct {
 	Transport http.RoundTripper
 }
 
+// WithDefaults returns d with what a connector needs and was not given: a
+// logger that discards, time.Now, and a memory token cache of its own.
+func (d Deps) WithDefaults() Deps {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Tokens == nil {
+		d.Tokens = NewMemoryTokenCache()
+	}
+	return d
+}
+
 // ConnectorFactory builds a platform connector from its config entry.
 type ConnectorFactory func(c config.Component, deps Deps) (Connector, error)
 

@@ -3,7 +3,6 @@ package dingtalk
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -282,15 +281,7 @@ func NewConnector(name string, cfg Config, deps connectors.Deps) (*Connector, er
 		cfg.inbound = in
 	}
 	forms := &formReader{in: cfg.inbound}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
-	if deps.Now == nil {
-		deps.Now = time.Now
-	}
-	if deps.Tokens == nil {
-		deps.Tokens = connectors.NewMemoryTokenCache()
-	}
+	deps = deps.WithDefaults()
 	log := deps.Logger.With("connector", name, "platform", Platform)
 	c := &Connector{
 		name:      name,

@@ -2,7 +2,6 @@ package wecom
 
 import (
 	"fmt"
-	"log/slog"
 	"sort"
 	"time"
 
@@ -185,15 +184,7 @@ func NewConnector(name string, cfg Config, deps connectors.Deps) (*Connector, er
 		}
 		cfg.inbound = in
 	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
-	if deps.Now == nil {
-		deps.Now = time.Now
-	}
-	if deps.Tokens == nil {
-		deps.Tokens = connectors.NewMemoryTokenCache()
-	}
+	deps = deps.WithDefaults()
 	log := deps.Logger.With("connector", name, "platform", Platform)
 	conn := &Connector{
 		name:    name,
