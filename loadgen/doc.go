@@ -7,9 +7,12 @@
 // exactly once. `punchbridge bench webhook` is its command line.
 //
 // A Workload is the deliveries and the event ids they must leave in the
-// ledger. Run sends one and returns a Result: requests and events per
-// second, latency percentiles and failures by kind. Verify compares what a
-// Store holds with what the workload expects.
+// ledger. Run sends one through a Sender and returns a Result: requests
+// and events per second, latency percentiles and failures by kind. Verify
+// compares what a Store holds with what the workload expects. Conns, the
+// Sender for plain HTTP, keeps its own keep-alive connections and costs a
+// fraction of net/http's client, because the tool shares the machine's
+// cores with the server it measures; Client serves any other URL.
 //
 // DingTalk deliveries are attendance_check_record HTTP pushes carrying
 // --batch punches each. WeCom has no punch callback for self-built apps,

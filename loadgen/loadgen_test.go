@@ -75,7 +75,12 @@ func TestDingTalkWorkloadIsStoredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	reqs := seal(t, sealer, w)
-	res := loadgen.Run(t.Context(), loadgen.NewClient(4), reqs, sealer, loadgen.Options{Concurrency: 4})
+	conns, err := loadgen.NewConns(srv.URL, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conns.Close()
+	res := loadgen.Run(t.Context(), conns, reqs, sealer, loadgen.Options{Concurrency: 4})
 	if res.Requests != 17 || res.OK != 17 || res.OKEvents != 50 || len(res.Errors) != 0 {
 		t.Fatalf("result %+v, want 17 requests and 50 events acknowledged", res)
 	}

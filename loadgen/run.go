@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -59,9 +57,9 @@ type Checker interface {
 	CheckReply(body []byte) error
 }
 
-// Run sends every request of reqs through client as o says and measures
+// Run sends every request of reqs through sender as o says and measures
 // the replies. It stops early when ctx ends.
-func Run(ctx context.Context, client *http.Client, reqs []Sealed, check Checker, o Options) Result {
+func Run(ctx context.Context, sender Sender, reqs []Sealed, check Checker, o Options) Result {
 	if o.Concurrency < 1 {
 		o.Concurrency = 1
 	}
@@ -116,7 +114,7 @@ func Run(ctx context.Context, client *http.Client, reqs []Sealed, check Checker,
 				if o.Rate <= 0 {
 					began = time.Now()
 				}
-				kind, msg := send(ctx, client, reqs[w.i], check, o.Timeout)
+				kind, msg := send(ctx, sender, reqs[w.i], check, o.Timeout)
 				outcomes[w.i] = outcome{latency: time.Since(began), kind: kind, msg: msg}
 				sent[w.i] = true
 			}
@@ -165,28 +163,16 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 // send makes one request and classifies its outcome: kind is "" when the
 // receiver acknowledged it.
-func send(ctx context.Context, client *http.Client, r Sealed, check Checker, timeout time.Duration) (kind, msg string) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Body))
-	if err != nil {
-		return "transport", err.Error()
-	}
-	req.Header = r.Header.Clone()
-	resp, err := client.Do(req)
+func send(ctx context.Context, sender Sender, r Sealed, check Checker, timeout time.Duration) (kind, msg string) {
+	status, body, err := sender.Send(ctx, r, timeout)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err) {
 			return "timeout", err.Error()
 		}
 		return "transport", err.Error()
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	if err != nil {
-		return "transport", fmt.Sprintf("read the reply: %v", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "http_" + strconv.Itoa(resp.StatusCode), clip(string(bytes.TrimSpace(body)))
+	if status != http.StatusOK {
+		return "http_" + strconv.Itoa(status), clip(string(bytes.TrimSpace(body)))
 	}
 	if err := check.CheckReply(body); err != nil {
 		return "bad_reply", err.Error()
@@ -199,12 +185,11 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// NewClient returns an HTTP client that keeps up to concurrency
-// connections to the server open. It is a plain http.Client, not a
-// retrying one: a load generator must count every attempt, and a retry
-// would hide the failure it measures. Run bounds each request with
-// Options.Timeout.
-func NewClient(concurrency int) *http.Client {
+// NewClient returns a Client that keeps up to concurrency connections to
+// the server open. It is a plain http.Client, not a retrying one: a load
+// generator must count every attempt, and a retry would hide the failure
+// it measures. Run bounds each request with Options.Timeout.
+func NewClient(concurrency int) Client {
 	t := &http.Transport{
 		Proxy:               nil,
 		MaxIdleConns:        concurrency,
@@ -213,5 +198,5 @@ func NewClient(concurrency int) *http.Client {
 		IdleConnTimeout:     90 * time.Second,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 	}
-	return &http.Client{Transport: t}
+	return Client{HTTP: &http.Client{Transport: t}}
 }
