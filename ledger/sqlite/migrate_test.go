@@ -151,3 +151,31 @@ func TestMigrationLeansTheOutbox(t *testing.T) {
 		t.Errorf("entry 1 body = %v, %v; want NULL (the days row holds it)", left, err)
 	}
 }
+
+// TestMigrationKeepsDirtyDays builds a database as the binary before
+// migration 10 left it and checks that its dirty days, generations
+// included, survive dirty_days becoming a WITHOUT ROWID table.
+func TestMigrationKeepsDirtyDays(t *testing.T) {
+	path, db := migratedTo(t, 9)
+	if _, err := db.Exec(`INSERT INTO dirty_days VALUES ('E1', '2026-11-19', 1, 0), ('E1', '2026-11-20', 3, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	l := open(t, path)
+	defer l.Close()
+	days, err := l.DirtyDays(t.Context())
+	if err != nil || len(days) != 2 || days[0].Date != "2026-11-19" || days[1].Date != "2026-11-20" {
+		t.Fatalf("DirtyDays after migrating = %v, %v; want both days in order", days, err)
+	}
+	if err := l.MarkDirty(t.Context(), []mapping.EmployeeDay{{EmployeeID: "E1", Date: "2026-11-20"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The day marked again after it was listed stays dirty; the other goes.
+	if err := l.ClearDirty(t.Context(), days); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := l.DirtyDays(t.Context()); err != nil || len(left) != 1 || left[0].Date != "2026-11-20" {
+		t.Errorf("after clearing = %v, %v; want the day marked again", left, err)
+	}
+}
