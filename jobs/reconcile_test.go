@@ -89,3 +89,33 @@ func TestReconcileWritesTheSameWithOrWithoutBatches(t *testing.T) {
 		t.Errorf("pushed %d versions batched, %d one by one; want 241 each", len(batched.pushed), len(single.pushed))
 	}
 }
+
+// TestStoredRunsLetGoOfTheirRecords: the plan holds every employee's run
+// until reconciliation ends, so a run must drop its records once they are
+// stored, or a month's records would all stay in memory at once.
+func TestStoredRunsLetGoOfTheirRecords(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	w := dayWriter{s: f.job, rep: &Report{}}
+	var runs []*employeeRun
+	for i := range 3 {
+		emp := fmt.Sprintf("E%03d", i)
+		recs := []mapping.DayRecord{{EmployeeID: emp, Date: "2026-11-20", Shift: "standard", Status: mapping.DayAbsent}}
+		r := &employeeRun{emp: emp, from: "2026-11-20", to: "2026-11-20", recs: recs, days: ledger.PrepareDays(recs)}
+		runs = append(runs, r)
+		if err := w.add(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if r.recs != nil || r.days != nil {
+			t.Errorf("run of %s still holds %d records and %d prepared days after they were stored", r.emp, len(r.recs), len(r.days))
+		}
+	}
+	if w.rep.DaysReconciled != 3 || w.rep.DaysChanged != 3 {
+		t.Errorf("report %+v, want 3 days reconciled and changed", w.rep)
+	}
+}
