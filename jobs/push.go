@@ -92,25 +92,14 @@ func (s *Sync) push(ctx context.Context, now time.Time, rep *Report) error {
 			opts = o
 		}
 		opts = opts.withDefaults()
-		for {
-			if carriesEvents(sink) {
-				if err := s.pushEvents(ctx, sink.(connectors.EventSink), now, opts, rep); err != nil {
-					errs = append(errs, err)
-				}
-				break
-			}
-			due, err := s.Ledger.Due(ctx, sink.Name(), now, dueLimit(sink, opts))
-			if err != nil {
-				errs = append(errs, fmt.Errorf("sync: list due deliveries of %s: %w", sink.Name(), err))
-				break
-			}
-			if len(due) == 0 {
-				break
-			}
-			if err := s.deliverAll(ctx, sink, due, now, opts, rep); err != nil {
-				errs = append(errs, err)
-				break
-			}
+		var err error
+		if carriesEvents(sink) {
+			err = s.pushEvents(ctx, sink.(connectors.EventSink), now, opts, rep)
+		} else {
+			err = s.pushDays(ctx, sink, now, opts, rep)
+		}
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	for _, sink := range s.Sinks {
@@ -121,6 +110,66 @@ func (s *Sync) push(ctx context.Context, now time.Time, rep *Report) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// DueReader is a ledger that lists the due entries after a given entry
+// (both ledgers do), so that the push reads its next round of deliveries
+// while the last is being delivered instead of after it.
+type DueReader interface {
+	DueAfter(ctx context.Context, sink string, now time.Time, after int64, limit int) ([]ledger.OutboxEntry, error)
+}
+
+// pushDays delivers the sink's due day records, round after round, until
+// none is left. With a DueReader it reads each round while the one before
+// is delivered: the round in flight is still pending, so the next one
+// starts after its last entry, and once that walk finds nothing the outbox
+// is read from its start again, for whatever it passed (deliveries another
+// replica held), as a push without a DueReader reads every round.
+func (s *Sync) pushDays(ctx context.Context, sink connectors.Sink, now time.Time, opts PushOptions, rep *Report) error {
+	name, limit := sink.Name(), dueLimit(sink, opts)
+	dr, early := s.Ledger.(DueReader)
+	read := func(after int64) ([]ledger.OutboxEntry, error) {
+		var (
+			es  []ledger.OutboxEntry
+			err error
+		)
+		if early {
+			es, err = dr.DueAfter(ctx, name, now, after, limit)
+		} else {
+			es, err = s.Ledger.Due(ctx, name, now, limit)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sync: list due deliveries of %s: %w", name, err)
+		}
+		return es, nil
+	}
+	due, err := read(0)
+	for err == nil && len(due) > 0 {
+		var (
+			next    []ledger.OutboxEntry
+			nextErr error
+			ahead   = make(chan struct{})
+		)
+		if early {
+			after := due[len(due)-1].ID
+			go func() {
+				defer close(ahead)
+				next, nextErr = read(after)
+			}()
+		} else {
+			close(ahead)
+		}
+		derr := s.deliverAll(ctx, sink, due, now, opts, rep)
+		<-ahead
+		if derr != nil {
+			return derr
+		}
+		if !early || (nextErr == nil && len(next) == 0) {
+			next, nextErr = read(0)
+		}
+		due, err = next, nextErr
+	}
+	return err
 }
 
 // DeliveryClaims keeps two replicas from sending one delivery at once

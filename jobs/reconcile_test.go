@@ -11,8 +11,9 @@ import (
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
-// oneByOne hides the ledger's DayBatcher, so that reconciliation stores
-// with PutDay and Enqueue.
+// oneByOne hides the ledger's DayBatcher and DueReader, so that
+// reconciliation stores with PutDay and Enqueue and the push reads each
+// round of the outbox after the last.
 type oneByOne struct{ ledger.Ledger }
 
 // TestReconcileWritesTheSameWithOrWithoutBatches runs the nightly job over
@@ -36,6 +37,9 @@ func TestReconcileWritesTheSameWithOrWithoutBatches(t *testing.T) {
 		if !batched {
 			f.job.Ledger = oneByOne{f.ledger}
 		}
+		// Rounds of 7 due entries: the batched ledger, a DueReader, reads
+		// each round while the last is delivered; oneByOne reads after.
+		f.job.Push.Batch = 7
 		// 60 employees over three days: several batches of days.
 		f.src.users = nil
 		for i := range 60 {

@@ -1,7 +1,9 @@
 package ledgertest
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -108,6 +110,33 @@ var outboxTests = []test{
 		sameEntries(t, "Due", due(t, l, "hr", now, 0), pending("hr", dayB1), pending("hr", dayA1), pending("hr", dayA2))
 		sameEntries(t, "Due limit 2", due(t, l, "hr", now, 2), pending("hr", dayB1), pending("hr", dayA1))
 		sameEntries(t, "Due(unknown sink)", due(t, l, "nobody", now, 0))
+	}},
+	{"DueAfter lists the due entries after an entry, for reading the next round early", func(t *testing.T, l ledger.Ledger) {
+		da, ok := l.(interface {
+			DueAfter(ctx context.Context, sink string, now time.Time, after int64, limit int) ([]ledger.OutboxEntry, error)
+		})
+		if !ok {
+			t.Skipf("%T lists due entries from the start only", l)
+		}
+		now := at(21, 2, 0)
+		enqueue(t, l, "hr", dayB1, dayA1, dayA2)
+		all := due(t, l, "hr", now, 0)
+		for _, tc := range []struct {
+			after int64
+			limit int
+			want  []entryID
+		}{
+			{0, 0, []entryID{pending("hr", dayB1), pending("hr", dayA1), pending("hr", dayA2)}},
+			{all[0].ID, 0, []entryID{pending("hr", dayA1), pending("hr", dayA2)}},
+			{all[0].ID, 1, []entryID{pending("hr", dayA1)}},
+			{all[2].ID, 0, nil},
+		} {
+			got, err := da.DueAfter(t.Context(), "hr", now, tc.after, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameEntries(t, fmt.Sprintf("DueAfter(%d, limit %d)", tc.after, tc.limit), got, tc.want...)
+		}
 	}},
 	{"a failed entry waits for its next attempt", func(t *testing.T, l ledger.Ledger) {
 		now := at(21, 2, 0)

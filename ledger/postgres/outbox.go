@@ -50,9 +50,16 @@ const entryColumns = `id, sink, body, state, attempts, last_error, next_at, crea
 // A limit of 0 or less means all. It only reads: replicas that list the
 // same entry must claim it (in Redis) before sending.
 func (l *Ledger) Due(ctx context.Context, sink string, now time.Time, limit int) ([]ledger.OutboxEntry, error) {
+	return l.DueAfter(ctx, sink, now, 0, limit)
+}
+
+// DueAfter is Due for the entries enqueued after the entry with id after,
+// so that a push can read its next round while the last one, still
+// pending, is being delivered.
+func (l *Ledger) DueAfter(ctx context.Context, sink string, now time.Time, after int64, limit int) ([]ledger.OutboxEntry, error) {
 	es, err := query(ctx, l, scanEntry, `SELECT `+entryColumns+` FROM outbox
-		WHERE sink = $1 AND state = 'pending' AND (next_at IS NULL OR next_at <= $2)
-		ORDER BY id LIMIT $3`, sink, ms(now), limitArg(limit))
+		WHERE sink = $1 AND state = 'pending' AND (next_at IS NULL OR next_at <= $2) AND id > $3
+		ORDER BY id LIMIT $4`, sink, ms(now), after, limitArg(limit))
 	if err != nil {
 		return nil, fmt.Errorf("postgres ledger: due entries of %s: %w", sink, err)
 	}

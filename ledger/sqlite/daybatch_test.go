@@ -88,7 +88,7 @@ func TestDueReadsInOrderWithoutSorting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`EXPLAIN QUERY PLAN `+sqlite.DueQuery, "hr", 0, 10)
+	rows, err := db.Query(`EXPLAIN QUERY PLAN `+sqlite.DueQuery, "hr", 0, 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,17 +48,25 @@ const (
 	entryDays    = ` LEFT JOIN days d ON d.employee_id = o.employee_id AND d.date = o.date AND d.shift = o.shift AND d.version = o.version`
 )
 
-// dueQuery lists a sink's due entries in the order they were enqueued.
+// dueQuery lists a sink's due entries after an entry id in the order they
+// were enqueued.
 const dueQuery = `SELECT ` + entryColumns + ` FROM outbox o INDEXED BY outbox_pending` + entryDays + `
-	WHERE o.sink = ? AND o.state = 'pending' AND o.next_ms <= ? ORDER BY o.id LIMIT ?`
+	WHERE o.sink = ? AND o.state = 'pending' AND o.next_ms <= ? AND o.id > ? ORDER BY o.id LIMIT ?`
 
 // Due lists the sink's pending entries whose next attempt is due at now, in
 // the order they were enqueued, so that versions of one day go out in order.
 // A limit of 0 or less means all.
 func (l *Ledger) Due(ctx context.Context, sink string, now time.Time, limit int) ([]ledger.OutboxEntry, error) {
-	// INDEXED BY: the planner would rather use outbox_due and sort every
+	return l.DueAfter(ctx, sink, now, 0, limit)
+}
+
+// DueAfter is Due for the entries enqueued after the entry with id after,
+// so that a push can read its next round while the last one, still
+// pending, is being delivered.
+func (l *Ledger) DueAfter(ctx context.Context, sink string, now time.Time, after int64, limit int) ([]ledger.OutboxEntry, error) {
+	// INDEXED BY: the planner would rather use another index and sort every
 	// pending entry by id on each call (migration 0007 says why).
-	es, err := l.queryEntries(ctx, dueQuery, sink, now.UnixMilli(), limitArg(limit))
+	es, err := l.queryEntries(ctx, dueQuery, sink, now.UnixMilli(), after, limitArg(limit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: due entries of %s: %w", sink, err)
 	}
