@@ -122,7 +122,7 @@ func (d DayRecord) VersionedJSON(content []byte, v int) []byte {
 		return b
 	}
 	out := make([]byte, 0, len(content)+8)
-	out = append(out, content[:len(content)-1-len("0")]...) // up to "version":
+	out = append(out, content[:len(content)-len("0}")]...) // up to "version":
 	out = strconv.AppendInt(out, int64(v), 10)
 	return append(out, '}')
 }

@@ -118,19 +118,18 @@ type dayRow struct {
 func latestDays(ctx context.Context, tx *sql.Tx, days []ledger.PreparedDay) (map[mapping.DayKey]dayVersion, error) {
 	out := map[mapping.DayKey]dayVersion{}
 	seen := map[string]bool{}
-	var emps []any
+	var emps []string
 	for _, d := range days {
 		if emp := d.Record.EmployeeID; !seen[emp] {
 			seen[emp] = true
 			emps = append(emps, emp)
 		}
 	}
-	for len(emps) > 0 {
-		n := min(len(emps), lookupSizes[0])
+	err := inChunks(emps, func(chunk []any) error {
 		rows, err := tx.QueryContext(ctx, `SELECT employee_id, date, shift, version, content_hash FROM days
-			WHERE latest = 1 AND employee_id IN (`+placeholders(n, 1)+`)`, emps[:n]...)
+			WHERE latest = 1 AND employee_id IN (`+placeholders(len(chunk), 1)+`)`, chunk...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for rows.Next() {
 			var (
@@ -139,14 +138,14 @@ func latestDays(ctx context.Context, tx *sql.Tx, days []ledger.PreparedDay) (map
 			)
 			if err := rows.Scan(&k.EmployeeID, &k.Date, &k.Shift, &v.version, &v.hash); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
 			out[k] = v
 		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return nil, err
-		}
-		emps = emps[n:]
+		return errors.Join(rows.Err(), rows.Close())
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -163,6 +162,24 @@ func insertRows[T any](ctx context.Context, tx *sql.Tx, rows []T, prefix, suffix
 			buf = args(r, buf)
 		}
 		if _, err := tx.ExecContext(ctx, prefix+placeholders(n, width)+suffix, buf...); err != nil {
+			return err
+		}
+		rest = rest[n:]
+	}
+	return nil
+}
+
+// inChunks calls fn with items as the arguments of an IN list, at most
+// lookupSizes[0] at a time.
+func inChunks[T any](items []T, fn func(chunk []any) error) error {
+	args := make([]any, 0, min(len(items), lookupSizes[0]))
+	for rest := items; len(rest) > 0; {
+		n := min(len(rest), lookupSizes[0])
+		args = args[:0]
+		for _, it := range rest[:n] {
+			args = append(args, it)
+		}
+		if err := fn(args); err != nil {
 			return err
 		}
 		rest = rest[n:]

@@ -198,24 +198,6 @@ func outboxHas(ctx context.Context, tx *sql.Tx, ids []int64) error {
 	return nil
 }
 
-// inChunks calls fn with ids as arguments, at most lookupSizes[0] at a
-// time.
-func inChunks(ids []int64, fn func(chunk []any) error) error {
-	args := make([]any, 0, min(len(ids), lookupSizes[0]))
-	for rest := ids; len(rest) > 0; {
-		n := min(len(rest), lookupSizes[0])
-		args = args[:0]
-		for _, id := range rest[:n] {
-			args = append(args, id)
-		}
-		if err := fn(args); err != nil {
-			return err
-		}
-		rest = rest[n:]
-	}
-	return nil
-}
-
 // MarkFailed counts a failed attempt and schedules the next one at next, or
 // moves the entry to the dead-letter queue. A delivered entry stays
 // delivered: a late failure report from a racing attempt must not send a
