@@ -7,7 +7,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,7 +140,7 @@ func (in *Ingester) Ingest(ctx context.Context, events []mapping.Event) (Counts,
 	for _, e := range events {
 		in.ids.Apply(&e)
 		if err := mapping.Validate(e); err != nil {
-			raw, _ := json.Marshal(e)
+			raw, _ := e.Marshal()
 			rejected = append(rejected, ledger.Rejection{ID: e.ID, Connector: e.Connector, Reason: err.Error(), Raw: raw, ReceivedAt: e.ReceivedAt})
 			continue
 		}

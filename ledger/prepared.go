@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/punchbridge/punchbridge/mapping"
@@ -15,7 +14,7 @@ import (
 type PreparedEvent struct {
 	Event       mapping.Event
 	Fingerprint string // mapping.Fingerprint(Event)
-	JSON        []byte // json.Marshal(Event)
+	JSON        []byte // json.Marshal(Event), as Event.AppendJSON writes it
 }
 
 // PrepareEvents prepares events. fps, when not nil, holds fingerprints
@@ -25,18 +24,31 @@ func PrepareEvents(events []mapping.Event, fps []string) ([]PreparedEvent, error
 		return nil, fmt.Errorf("ledger: prepare %d events with %d fingerprints", len(events), len(fps))
 	}
 	out := make([]PreparedEvent, len(events))
-	for i, e := range events {
-		b, err := json.Marshal(e)
-		if err != nil {
+	// The bodies share one buffer, cut up once it has stopped growing.
+	var (
+		bodies  []byte
+		ends    = make([]int, len(events))
+		scratch []byte
+	)
+	for i := range events {
+		e := &events[i]
+		var err error
+		if bodies, err = e.AppendJSON(bodies); err != nil {
 			return nil, fmt.Errorf("ledger: prepare event %s: %w", e.ID, err)
 		}
+		ends[i] = len(bodies)
 		fp := ""
 		if fps != nil {
 			fp = fps[i]
 		} else {
-			fp = mapping.Fingerprint(e)
+			fp, scratch = mapping.AppendFingerprint(scratch, e)
 		}
-		out[i] = PreparedEvent{Event: e, Fingerprint: fp, JSON: b}
+		out[i] = PreparedEvent{Event: *e, Fingerprint: fp}
+	}
+	start := 0
+	for i, end := range ends {
+		out[i].JSON = bodies[start:end:end]
+		start = end
 	}
 	return out, nil
 }

@@ -1,8 +1,6 @@
 package mapping
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"time"
 )
@@ -151,32 +149,11 @@ type Makeup struct {
 
 // Marshal encodes e as one line of canonical JSON (no trailing newline).
 func (e Event) Marshal() ([]byte, error) {
-	return json.Marshal(e)
-}
-
-// Fingerprint hashes the facts of an event: everything except how and when it
-// arrived (via, received_at, connector) and the employee id, which identity
-// mapping may fill in later. Two copies with the same id and fingerprint are
-// duplicates; the same id with another fingerprint is a new revision.
-func Fingerprint(e Event) string {
-	e.Via, e.ReceivedAt, e.Connector, e.EmployeeID, e.Raw = "", time.Time{}, "", "", nil
-	e.Time = e.Time.UTC()
-	if e.Approval != nil {
-		a := *e.Approval
-		a.Start, a.End = a.Start.UTC(), a.End.UTC()
-		e.Approval = &a
-	}
-	if e.Punch != nil {
-		p := *e.Punch
-		p.ScheduledAt, p.UploadedAt = utcPtr(p.ScheduledAt), utcPtr(p.UploadedAt)
-		e.Punch = &p
-	}
-	b, err := json.Marshal(e)
+	b, err := e.AppendJSON(nil)
 	if err != nil {
-		panic("mapping: marshal event: " + err.Error())
+		return nil, err
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
+	return b, nil
 }
 
 func utcPtr(t *time.Time) *time.Time {

@@ -97,7 +97,7 @@ func (n *outNode) write(b []byte, vals []mval) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendString(b, k.key)
+		b = appendString(b, k.key, false)
 		b = append(b, ':')
 		if k.field >= 0 {
 			b = vals[k.field].appendJSON(b)

@@ -155,7 +155,7 @@ type newRows struct {
 
 func (n *newRows) add(r *revisions.Revision) error {
 	e := r.Event
-	body, err := json.Marshal(e)
+	body, err := e.Marshal()
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func (l *Ledger) EnqueueEvents(ctx context.Context, sink string, events []mappin
 	fps := make([]string, len(events))
 	bodies := make([]string, len(events))
 	for i, e := range events {
-		body, err := json.Marshal(e)
+		body, err := e.Marshal()
 		if err != nil {
 			return fmt.Errorf("postgres ledger: queue event %s: %w", e.ID, err)
 		}

@@ -135,7 +135,7 @@ func remap(ctx context.Context, tx pgx.Tx, platform, tenant, userID, employeeID 
 			return nil, fmt.Errorf("decode stored event %d: %w", q.seq, err)
 		}
 		e.EmployeeID = employeeID
-		body, err := json.Marshal(e)
+		body, err := e.Marshal()
 		if err != nil {
 			return nil, err
 		}

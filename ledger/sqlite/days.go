@@ -1,11 +1,14 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/punchbridge/punchbridge/ledger"
@@ -34,6 +37,16 @@ func markDirty(ctx context.Context, tx *sql.Tx, days []mapping.EmployeeDay, now 
 	return insertRows(ctx, tx, days, `INSERT INTO dirty_days (employee_id, date, generation, marked_ms) VALUES `,
 		` ON CONFLICT (employee_id, date) DO UPDATE SET generation = generation + 1, marked_ms = excluded.marked_ms`, 4,
 		func(d mapping.EmployeeDay, args []any) []any { return append(args, d.EmployeeID, d.Date, 1, now) })
+}
+
+// uniqueDays sorts days and drops repeats. The ingests one transaction
+// groups mark many of the same days (an employee's punches of one
+// morning), and rows inserted in key order touch each B-tree page once.
+func uniqueDays(days []mapping.EmployeeDay) []mapping.EmployeeDay {
+	slices.SortFunc(days, func(a, b mapping.EmployeeDay) int {
+		return cmp.Or(strings.Compare(a.EmployeeID, b.EmployeeID), strings.Compare(a.Date, b.Date))
+	})
+	return slices.Compact(days)
 }
 
 // DirtyDays lists the dirty employee-days ordered by employee then date, and

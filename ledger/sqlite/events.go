@@ -142,7 +142,7 @@ func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([
 				return fmt.Errorf("dirty day: %w", err)
 			}
 		}
-		return markDirty(ctx, tx, dirty, now)
+		return markDirty(ctx, tx, uniqueDays(dirty), now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: append %d events: %w", total, err)
@@ -288,7 +288,7 @@ func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []stri
 			e := r.Event
 			body := r.JSON
 			if body == nil {
-				b, err := json.Marshal(e)
+				b, err := e.Marshal()
 				if err != nil {
 					return err
 				}
@@ -401,7 +401,7 @@ func remapRow(ctx context.Context, update *sql.Stmt, q quarantinedRow, employeeI
 		return e, fmt.Errorf("decode stored event %d: %w", q.seq, err)
 	}
 	e.EmployeeID = employeeID
-	body, err := json.Marshal(e)
+	body, err := e.Marshal()
 	if err != nil {
 		return e, err
 	}

@@ -28,7 +28,7 @@ func (l *Ledger) EnqueueEvents(ctx context.Context, sink string, events []mappin
 		defer stmt.Close()
 		now := l.clock().UnixMilli()
 		for _, e := range events {
-			body, err := json.Marshal(e)
+			body, err := e.Marshal()
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,40 @@
+package dingtalk
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// TestDecodePushedReadsAsUnmarshal holds decodePushed to json.Unmarshal,
+// which it replaced: the same record, or both refusing.
+func TestDecodePushedReadsAsUnmarshal(t *testing.T) {
+	for _, in := range []string{
+		`{"userId":"u1","corpId":"ding1","checkTime":1763600000000,"locationMethod":"ATM","locationResult":"Normal",
+			"address":"上海 \"Road\"","latitude":31.2304,"longitude":"121.4737","deviceSN":"SN1"}`,
+		`{"userid":"u1","CHECKTIME":"1763600000000","LocationMethod":"wifi"}`,
+		`{"userId":"u1","userId":"u2","checkTime":1,"checkTime":2}`,
+		`{"userId":2376620852,"checkTime":"1.5994e+12","latitude":null,"longitude":""}`,
+		`{"userId":"u1","checkTime":1,"extra":{"nested":[1,2,{"a":"b"}]},"deviceSN":null}`,
+		`{"userId":"u\u00e9\n","address":"a\\b","checkTime":1}`,
+		`{}`,
+		`{"checkTime":"soon"}`,
+		`{"latitude":"north"}`,
+		`{"userId":"u1","checkTime":1`,
+		`{"userId":"u1",}`,
+		`[{"userId":"u1"}]`,
+		`"u1"`,
+	} {
+		var want pushedRecord
+		wantErr := json.Unmarshal([]byte(in), &want)
+		got, gotErr := decodePushed(gjson.Parse(in))
+		if (wantErr != nil) != (gotErr != nil) {
+			t.Errorf("%s: json.Unmarshal error %v, decodePushed error %v", in, wantErr, gotErr)
+			continue
+		}
+		if wantErr == nil && got != want {
+			t.Errorf("%s:\n got %+v\nwant %+v", in, got, want)
+		}
+	}
+}
