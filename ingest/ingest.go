@@ -206,10 +206,15 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 			return fmt.Errorf("ingest: claim %d events: %w", len(keys), err)
 		}
 		var (
-			kept     = valid[:0:0]
-			keptFPs  = fps[:0:0]
+			kept     = make([]mapping.Event, 0, len(valid))
+			keptFPs  = make([]string, 0, len(valid))
 			keptPrep []ledger.PreparedEvent
 		)
+		if prepare {
+			keptPrep = make([]ledger.PreparedEvent, 0, len(valid))
+		}
+		written = make([]coord.ClaimKey, 0, len(valid))
+		ours = make([]coord.ClaimKey, 0, len(valid))
 		for i, st := range states {
 			switch st {
 			case coord.Done:

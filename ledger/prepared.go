@@ -25,10 +25,12 @@ func PrepareEvents(events []mapping.Event, fps []string) ([]PreparedEvent, error
 	}
 	out := make([]PreparedEvent, len(events))
 	// The bodies share one buffer, cut up once it has stopped growing.
+	// A punch encodes to some 400 bytes; room for that spares the buffer
+	// most of its growing.
 	var (
-		bodies  []byte
+		bodies  = make([]byte, 0, 448*len(events))
 		ends    = make([]int, len(events))
-		scratch []byte
+		scratch = make([]byte, 0, 448)
 	)
 	for i := range events {
 		e := &events[i]

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"net"
@@ -116,5 +117,58 @@ func TestConnsRefusesOtherURLs(t *testing.T) {
 	cancel()
 	if _, _, err := p.Send(ctx, Sealed{Method: http.MethodPost, URL: "http://127.0.0.1:1/hooks"}, time.Second); !errors.Is(err, context.Canceled) {
 		t.Errorf("Send with an ended context = %v, want context.Canceled", err)
+	}
+}
+
+// TestReadReply reads replies as a server may write them, each followed on
+// the connection by a second reply that must be left intact when the first
+// keeps the connection open.
+func TestReadReply(t *testing.T) {
+	const next = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext"
+	tests := []struct {
+		name    string
+		in      string
+		status  int
+		body    string
+		keep    bool
+		wantErr string
+	}{
+		{"length", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\ncontent-length: 5\r\n\r\nhello", 200, "hello", true, ""},
+		{"chunked with a trailer", "HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n", 503, "abcde", true, ""},
+		{"asked to close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye", 200, "bye", false, ""},
+		{"HTTP/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, "ok", false, ""},
+		{"no content", "HTTP/1.1 204 No Content\r\n\r\n", 204, "", true, ""},
+		{"no length reads to the end", "HTTP/1.1 200 OK\r\n\r\nall of it", 200, "all of it" + next, false, ""},
+		{"malformed status line", "HTTP/1.1 OK\r\n\r\n", 0, "", false, "malformed status line"},
+		{"not HTTP", "SSH-2.0-OpenSSH\r\n\r\n", 0, "", false, "malformed status line"},
+		{"malformed header", "HTTP/1.1 200 OK\r\nno colon\r\n\r\n", 0, "", false, "malformed header line"},
+		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 0, "", false, "malformed Content-Length"},
+		{"too long", "HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n", 0, "", false, "more than the"},
+		{"cut short", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 0, "", false, "EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.in
+			if tt.name != "cut short" {
+				in += next
+			}
+			br := bufio.NewReader(strings.NewReader(in))
+			status, body, keep, err := readReply(br)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || status != tt.status || string(body) != tt.body || keep != tt.keep {
+				t.Fatalf("got %d %q keep=%v err=%v, want %d %q keep=%v", status, body, keep, err, tt.status, tt.body, tt.keep)
+			}
+			if keep {
+				status, body, _, err := readReply(br)
+				if err != nil || status != 200 || string(body) != "next" {
+					t.Fatalf("the next reply: %d %q %v", status, body, err)
+				}
+			}
+		})
 	}
 }
