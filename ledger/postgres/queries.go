@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -49,7 +48,7 @@ func scanEvent(row pgx.CollectableRow) (mapping.Event, error) {
 	if err := row.Scan(&body); err != nil {
 		return e, err
 	}
-	if err := json.Unmarshal(body, &e); err != nil {
+	if err := mapping.UnmarshalEvent(body, &e); err != nil {
 		return e, fmt.Errorf("decode stored event: %w", err)
 	}
 	return e, nil
@@ -131,7 +130,7 @@ func remap(ctx context.Context, tx pgx.Tx, platform, tenant, userID, employeeID 
 	)
 	for _, q := range qs {
 		var e mapping.Event
-		if err := json.Unmarshal(q.body, &e); err != nil {
+		if err := mapping.UnmarshalEvent(q.body, &e); err != nil {
 			return nil, fmt.Errorf("decode stored event %d: %w", q.seq, err)
 		}
 		e.EmployeeID = employeeID

@@ -7,7 +7,6 @@
 package revisions
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/punchbridge/punchbridge/ledger"
@@ -83,7 +82,7 @@ func (h *History) remap(employee string, res *ledger.AppendResult) error {
 		}
 		if r.Event == nil {
 			var e mapping.Event
-			if err := json.Unmarshal([]byte(r.Body), &e); err != nil {
+			if err := mapping.UnmarshalEvent([]byte(r.Body), &e); err != nil {
 				return fmt.Errorf("decode stored revision %d (row %d): %w", r.Number, r.Seq, err)
 			}
 			r.Event = &e

@@ -397,7 +397,7 @@ func scanQuarantined(rows *sql.Rows) ([]quarantinedRow, error) {
 // and returns the remapped event.
 func remapRow(ctx context.Context, update *sql.Stmt, q quarantinedRow, employeeID string) (mapping.Event, error) {
 	var e mapping.Event
-	if err := json.Unmarshal([]byte(q.body), &e); err != nil {
+	if err := mapping.UnmarshalEvent([]byte(q.body), &e); err != nil {
 		return e, fmt.Errorf("decode stored event %d: %w", q.seq, err)
 	}
 	e.EmployeeID = employeeID

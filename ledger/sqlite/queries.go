@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -54,7 +53,7 @@ func (l *Ledger) queryEvents(ctx context.Context, q string, args ...any) ([]mapp
 			return nil, err
 		}
 		var e mapping.Event
-		if err := json.Unmarshal(body, &e); err != nil {
+		if err := mapping.UnmarshalEvent(body, &e); err != nil {
 			return nil, fmt.Errorf("decode stored event: %w", err)
 		}
 		events = append(events, e)
