@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/punchbridge/punchbridge/coord"
 	"github.com/punchbridge/punchbridge/internal/testenv"
 	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/ledger/groupcommit"
 	"github.com/punchbridge/punchbridge/ledger/postgres"
 	"github.com/punchbridge/punchbridge/ledger/sqlite"
 	"github.com/punchbridge/punchbridge/mapping"
@@ -19,22 +21,9 @@ import (
 // a burst of webhooks uses it: batches of 100 new punches, each batch
 // validated, claimed in Redis in one pipelined round trip, written to the
 // ledger in one transaction and its claims committed in a second round
-// trip. It reports events/s on SQLite and on PostgreSQL.
-//
-// Measured 2026-11-21 on the 2-core development machine (Go 1.26, local
-// Redis 7.0 and PostgreSQL 15, other work running):
-//
-//	go test -run '^$' -bench ClaimAndWrite100 -benchtime 2s ./ingest
-//	BenchmarkClaimAndWrite100/sqlite-2     3617716 ns/op   27642 events/s
-//	BenchmarkClaimAndWrite100/postgres-2   5555026 ns/op   18002 events/s
-//
-// In the same minutes on the same machine, `redis-benchmark -t set -q -n
-// 200000` gave 53,277 SET/s without pipelining and `redis-benchmark -t set
-// -q -n 1000000 -P 100` 1,273,885 SET/s. The SQLite path runs at 0.022× and
-// the PostgreSQL path at 0.014× of pipelined Redis: the claims (two
-// pipelined round trips per 100 events) are a small part of the cost, and
-// the ledger's transaction is what limits the figure. Issue 9's group commit and multi-row inserts are
-// where the rest of the speed is.
+// trip, one batch after another. It reports events/s on SQLite and on
+// PostgreSQL; docs/PERFORMANCE.md has the figures and what limits them
+// (the ledger's one writer).
 func BenchmarkClaimAndWrite100(b *testing.B) {
 	url := testenv.RedisURL(b)
 	backends := map[string]func(b *testing.B) ledger.Ledger{
@@ -79,4 +68,48 @@ func BenchmarkClaimAndWrite100(b *testing.B) {
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
+}
+
+// BenchmarkClaimAndWrite100Concurrent feeds the same path from sixteen
+// goroutines at once, as concurrent webhooks and pulls do in serve: each
+// ingest's claims and writes are grouped with the others' (groupcommit, as
+// the binary wires it), and preparing and claiming one batch overlaps the
+// SQLite writer's commit of another, so that the two cores are both used.
+// It reports events/s; what limits it is the one SQLite writer.
+func BenchmarkClaimAndWrite100Concurrent(b *testing.B) {
+	url := testenv.RedisURL(b)
+	sl, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "l.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := groupcommit.New(sl, groupcommit.Options{})
+	defer l.Close()
+	ids := mapping.NewIdentities()
+	ids.Set("fake", "t1", "u1", "E1")
+	rdb := redisClient(b, url)
+	claims := groupcommit.NewClaims(coord.NewDedupe(rdb, testPrefix(b, rdb), time.Hour), groupcommit.Options{})
+	defer claims.Close()
+	in := New(l, ids, dayCalendar{}, nil).WithClaimer(claims)
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	// As a pull does: a batch commits once the writer is free, without
+	// waiting for others to fill it.
+	ctx := groupcommit.NoWait(context.Background())
+	var next atomic.Int64
+	b.SetParallelism(8) // 8 × GOMAXPROCS feeders
+	b.RunParallel(func(pb *testing.PB) {
+		batch := make([]mapping.Event, 100)
+		for pb.Next() {
+			n := int(next.Add(int64(len(batch)))) - len(batch)
+			for i := range batch {
+				e := punch("u1", t0.Add(time.Duration(n+i)*time.Second))
+				e.ID = fmt.Sprintf("fake/t1/punch/%d", n+i)
+				batch[i] = e
+			}
+			if _, err := in.Ingest(ctx, batch); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(next.Load())/b.Elapsed().Seconds(), "events/s")
 }
