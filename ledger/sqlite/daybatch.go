@@ -36,8 +36,12 @@ func (l *Ledger) PutDays(ctx context.Context, days []ledger.PreparedDay, sinks [
 	if len(days) == 0 {
 		return changed, nil
 	}
+	st, err := l.stmts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite ledger: put %d days: %w", len(days), err)
+	}
 	now := l.clock().UnixMilli()
-	err := l.write(ctx, func(tx *sql.Tx) error {
+	err = l.write(ctx, func(tx *sql.Tx) error {
 		clear(changed)
 		latest, err := latestDays(ctx, tx, days)
 		if err != nil {
@@ -75,7 +79,7 @@ func (l *Ledger) PutDays(ctx context.Context, days []ledger.PreparedDay, sinks [
 			}
 			rest = rest[3*n:]
 		}
-		if err := insertRows(ctx, tx, rows, `INSERT INTO days (employee_id, date, shift, version, latest, content_hash, body, created_ms) VALUES `, "", 8,
+		if err := insertRows(ctx, tx, st, insertDay, rows,
 			func(r *dayRow, args []any) []any {
 				return append(args, r.rec.EmployeeID, r.rec.Date, r.rec.Shift, r.rec.Version, r.latest, r.hash, r.body, now)
 			}); err != nil {
@@ -84,8 +88,7 @@ func (l *Ledger) PutDays(ctx context.Context, days []ledger.PreparedDay, sinks [
 		for _, sink := range sinks {
 			// The entry of a stored version keeps no copy of the record
 			// (body NULL): reading it joins days (migration 9).
-			if err := insertRows(ctx, tx, rows, `INSERT INTO outbox (sink, employee_id, date, shift, version, state, created_ms, updated_ms) VALUES `,
-				` ON CONFLICT (sink, employee_id, date, shift, version) DO NOTHING`, 8,
+			if err := insertRows(ctx, tx, st, insertOutbox, rows,
 				func(r *dayRow, args []any) []any {
 					return append(args, sink, r.rec.EmployeeID, r.rec.Date, r.rec.Shift, r.rec.Version, "pending", now, now)
 				}); err != nil {
@@ -150,18 +153,38 @@ func latestDays(ctx context.Context, tx *sql.Tx, days []ledger.PreparedDay) (map
 	return out, nil
 }
 
-// insertRows inserts rows with multi-row statements of at most
-// insertSizes[0] rows: prefix, then width placeholders a row, then suffix;
-// args appends a row's values.
-func insertRows[T any](ctx context.Context, tx *sql.Tx, rows []T, prefix, suffix string, width int, args func(T, []any) []any) error {
-	buf := make([]any, 0, min(len(rows), insertSizes[0])*width)
+// rowInsert is a multi-row INSERT: prefix, then width placeholders a
+// row, then suffix. The writer prepares it once for each of insertSizes
+// (stmts), so that a transaction compiles none: compiling a statement of a
+// few hundred rows cost as much as running it.
+type rowInsert struct {
+	prefix, suffix string
+	width          int
+}
+
+// The multi-row inserts of the writer's transactions.
+var (
+	insertDirty = rowInsert{`INSERT INTO dirty_days (employee_id, date, generation, marked_ms) VALUES `,
+		` ON CONFLICT (employee_id, date) DO UPDATE SET generation = generation + 1, marked_ms = excluded.marked_ms`, 4}
+	insertRawPayload = rowInsert{`INSERT INTO raw_payloads (seq, connector, received_ms, body) VALUES `, ` ON CONFLICT DO NOTHING`, 4}
+	insertDay        = rowInsert{`INSERT INTO days (employee_id, date, shift, version, latest, content_hash, body, created_ms) VALUES `, "", 8}
+	insertOutbox     = rowInsert{`INSERT INTO outbox (sink, employee_id, date, shift, version, state, created_ms, updated_ms) VALUES `,
+		` ON CONFLICT (sink, employee_id, date, shift, version) DO NOTHING`, 8}
+	rowInserts = []rowInsert{insertDirty, insertRawPayload, insertDay, insertOutbox}
+)
+
+// insertRows inserts rows with ins, prepared in st, in statements of the
+// sizes in insertSizes; args appends a row's values.
+func insertRows[T any](ctx context.Context, tx *sql.Tx, st *appendStmts, ins rowInsert, rows []T, args func(T, []any) []any) error {
+	prepared := st.rows[ins]
+	buf := make([]any, 0, min(len(rows), insertSizes[0])*ins.width)
 	for rest := rows; len(rest) > 0; {
-		n := min(len(rest), insertSizes[0])
+		n := fit(insertSizes, len(rest))
 		buf = buf[:0]
 		for _, r := range rest[:n] {
 			buf = args(r, buf)
 		}
-		if _, err := tx.ExecContext(ctx, prefix+placeholders(n, width)+suffix, buf...); err != nil {
+		if _, err := tx.StmtContext(ctx, prepared[n]).ExecContext(ctx, buf...); err != nil {
 			return err
 		}
 		rest = rest[n:]

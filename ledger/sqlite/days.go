@@ -23,8 +23,12 @@ func (l *Ledger) MarkDirty(ctx context.Context, days []mapping.EmployeeDay) erro
 			return fmt.Errorf("sqlite ledger: mark dirty: %w", err)
 		}
 	}
+	st, err := l.stmts(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite ledger: mark %d days dirty: %w", len(days), err)
+	}
 	now := l.clock().UnixMilli()
-	err := l.write(ctx, func(tx *sql.Tx) error { return markDirty(ctx, tx, days, now) })
+	err = l.write(ctx, func(tx *sql.Tx) error { return markDirty(ctx, tx, st, days, now) })
 	if err != nil {
 		return fmt.Errorf("sqlite ledger: mark %d days dirty: %w", len(days), err)
 	}
@@ -33,9 +37,8 @@ func (l *Ledger) MarkDirty(ctx context.Context, days []mapping.EmployeeDay) erro
 
 // markDirty marks days with one multi-row upsert; a day listed twice is
 // marked twice, as two statements would.
-func markDirty(ctx context.Context, tx *sql.Tx, days []mapping.EmployeeDay, now int64) error {
-	return insertRows(ctx, tx, days, `INSERT INTO dirty_days (employee_id, date, generation, marked_ms) VALUES `,
-		` ON CONFLICT (employee_id, date) DO UPDATE SET generation = generation + 1, marked_ms = excluded.marked_ms`, 4,
+func markDirty(ctx context.Context, tx *sql.Tx, st *appendStmts, days []mapping.EmployeeDay, now int64) error {
+	return insertRows(ctx, tx, st, insertDirty, days,
 		func(d mapping.EmployeeDay, args []any) []any { return append(args, d.EmployeeID, d.Date, 1, now) })
 }
 

@@ -134,7 +134,7 @@ func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([
 		if err != nil {
 			return fmt.Errorf("raw payloads: %w", err)
 		}
-		if err := insertRaw(ctx, tx, rows); err != nil {
+		if err := insertRaw(ctx, tx, st, rows); err != nil {
 			return fmt.Errorf("raw payloads: %w", err)
 		}
 		for _, d := range dirty {
@@ -142,7 +142,7 @@ func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([
 				return fmt.Errorf("dirty day: %w", err)
 			}
 		}
-		return markDirty(ctx, tx, uniqueDays(dirty), now)
+		return markDirty(ctx, tx, st, uniqueDays(dirty), now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: append %d events: %w", total, err)
@@ -313,6 +313,7 @@ type appendStmts struct {
 	lookup  map[int]*sql.Stmt // by number of ids
 	insert  map[int]*sql.Stmt // by number of rows
 	lastSeq *sql.Stmt
+	rows    map[rowInsert]map[int]*sql.Stmt // the rowInserts, by number of rows
 }
 
 // stmts returns the prepared statements, preparing them on first use. It
@@ -324,7 +325,7 @@ func (l *Ledger) stmts(ctx context.Context) (*appendStmts, error) {
 	if l.appendStmts != nil {
 		return l.appendStmts, nil
 	}
-	st := &appendStmts{lookup: map[int]*sql.Stmt{}, insert: map[int]*sql.Stmt{}}
+	st := &appendStmts{lookup: map[int]*sql.Stmt{}, insert: map[int]*sql.Stmt{}, rows: map[rowInsert]map[int]*sql.Stmt{}}
 	prepare := func(dst map[int]*sql.Stmt, n int, q string) error {
 		s, err := l.w.PrepareContext(ctx, q)
 		if err != nil {
@@ -344,6 +345,14 @@ func (l *Ledger) stmts(ctx context.Context) (*appendStmts, error) {
 		if err := prepare(st.insert, n, `INSERT INTO events (seq, id, fingerprint, revision, latest, kind, platform, tenant, user_id,
 			employee_id, time_ms, start_ms, end_ms, body, created_ms) VALUES `+placeholders(n, insertColumns)); err != nil {
 			return nil, err
+		}
+	}
+	for _, ins := range rowInserts {
+		st.rows[ins] = map[int]*sql.Stmt{}
+		for _, n := range insertSizes {
+			if err := prepare(st.rows[ins], n, ins.prefix+placeholders(n, ins.width)+ins.suffix); err != nil {
+				return nil, err
+			}
 		}
 	}
 	last, err := l.w.PrepareContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`)

@@ -23,14 +23,18 @@ func (l *Ledger) StoreRaw(ctx context.Context, ps []ledger.RawPayload) error {
 	if len(ps) == 0 {
 		return nil
 	}
+	st, err := l.stmts(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite ledger: store %d raw payloads: %w", len(ps), err)
+	}
 	var missing []string
-	err := l.write(ctx, func(tx *sql.Tx) error {
+	err = l.write(ctx, func(tx *sql.Tx) error {
 		rows, miss, err := bindRaw(ctx, tx, ps, nil)
 		if err != nil {
 			return err
 		}
 		missing = miss
-		return insertRaw(ctx, tx, rows)
+		return insertRaw(ctx, tx, st, rows)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite ledger: store %d raw payloads: %w", len(ps), err)
@@ -132,9 +136,8 @@ func bindRaw(ctx context.Context, tx *sql.Tx, ps []ledger.RawPayload, known map[
 
 // insertRaw writes payloads with multi-row statements; a revision whose
 // payload is stored already keeps it.
-func insertRaw(ctx context.Context, tx *sql.Tx, rows []rawRow) error {
-	return insertRows(ctx, tx, rows, `INSERT INTO raw_payloads (seq, connector, received_ms, body) VALUES `,
-		` ON CONFLICT DO NOTHING`, 4, func(r rawRow, args []any) []any {
-			return append(args, r.seq, r.p.Connector, ms(r.p.ReceivedAt), string(r.p.Body))
-		})
+func insertRaw(ctx context.Context, tx *sql.Tx, st *appendStmts, rows []rawRow) error {
+	return insertRows(ctx, tx, st, insertRawPayload, rows, func(r rawRow, args []any) []any {
+		return append(args, r.seq, r.p.Connector, ms(r.p.ReceivedAt), string(r.p.Body))
+	})
 }

@@ -203,7 +203,11 @@ func (l *Ledger) Close() error {
 	var errs []error
 	l.stmtMu.Lock()
 	if st := l.appendStmts; st != nil {
-		for _, m := range []map[int]*sql.Stmt{st.lookup, st.insert} {
+		sets := []map[int]*sql.Stmt{st.lookup, st.insert}
+		for _, m := range st.rows {
+			sets = append(sets, m)
+		}
+		for _, m := range sets {
 			for _, s := range m {
 				errs = append(errs, s.Close())
 			}
