@@ -25,12 +25,12 @@ func PrepareEvents(events []mapping.Event, fps []string) ([]PreparedEvent, error
 	}
 	out := make([]PreparedEvent, len(events))
 	// The bodies share one buffer, cut up once it has stopped growing.
-	// A punch encodes to some 400 bytes; room for that spares the buffer
+	// A punch encodes to 400 to 600 bytes; room for that spares the buffer
 	// most of its growing.
 	var (
-		bodies  = make([]byte, 0, 448*len(events))
+		bodies  = make([]byte, 0, 640*len(events))
 		ends    = make([]int, len(events))
-		scratch = make([]byte, 0, 448)
+		scratch = make([]byte, 0, 640)
 	)
 	for i := range events {
 		e := &events[i]

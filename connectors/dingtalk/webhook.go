@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -96,7 +95,7 @@ func (c *Connector) serveCallback(w http.ResponseWriter, r *http.Request, ingest
 		Timestamp: firstParam(q.Get("timeStamp"), q.Get("timestamp")),
 		Nonce:     q.Get("nonce"),
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxCallbackBody+1))
+	body, err := connectors.ReadBody(r, maxCallbackBody)
 	if err != nil || len(body) > maxCallbackBody {
 		reject(http.StatusBadRequest, "bad_request", "unreadable or oversized body")
 		return

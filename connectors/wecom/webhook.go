@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -128,7 +127,7 @@ func (c *Connector) open(s msgcrypt.Sealed) ([]byte, msgcrypt.Sealed, error) {
 func (c *Connector) receive(w http.ResponseWriter, r *http.Request, ingest connectors.EmitFunc) {
 	ctx, cancel := context.WithTimeout(r.Context(), replyWithin)
 	defer cancel()
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxCallbackBody+1))
+	body, err := connectors.ReadBody(r, maxCallbackBody)
 	var env callbackEnvelope
 	switch {
 	case err != nil:

@@ -179,7 +179,7 @@ func loadHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, batches [][
 			}
 		}
 	}
-	args := make([]any, 0, lookupSizes[0])
+	args := make([]any, 0, holding(lookupSizes, len(ids)))
 	for rest := ids; len(rest) > 0; {
 		size := holding(lookupSizes, len(rest))
 		n := min(size, len(rest))
@@ -280,7 +280,7 @@ func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []stri
 			return err
 		}
 	}
-	args := make([]any, 0, insertSizes[0]*insertColumns)
+	args := make([]any, 0, min(len(w.inserts), insertSizes[0])*insertColumns)
 	for rest := w.inserts; len(rest) > 0; {
 		n := fit(insertSizes, len(rest))
 		args = args[:0]
