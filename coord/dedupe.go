@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -76,6 +78,8 @@ type Dedupe struct {
 	keys  Keys
 	ttl   time.Duration
 	lease time.Duration
+	// noSetGet is set once the server refused SET NX GET.
+	noSetGet atomic.Bool
 }
 
 // NewDedupe returns a Dedupe on rdb whose keys live under prefix ("" means
@@ -91,11 +95,15 @@ func NewDedupe(rdb redis.UniversalClient, prefix string, ttl time.Duration) *Ded
 // TTL returns how long a committed claim lives.
 func (d *Dedupe) TTL() time.Duration { return d.ttl }
 
-// Claim claims every key in one pipelined round trip (SET NX PX and a GET
-// per key) and reports, per key, whether it is now this writer's (Claimed),
-// a committed duplicate (Done) or another writer's unfinished claim
-// (InFlight). A key repeated within the batch is Claimed by its first
-// occurrence and InFlight after.
+// Claim claims every key in one pipelined round trip and reports, per
+// key, whether it is now this writer's (Claimed), a committed duplicate
+// (Done) or another writer's unfinished claim (InFlight). A key repeated
+// within the batch is Claimed by its first occurrence and InFlight after.
+//
+// Each key is one SET NX PX ... GET, which sets the claim and returns what
+// the key held before in one command (Redis 7.0 and later); a server that
+// refuses it (older Redis answers a syntax error) is sent a SET NX PX and
+// a GET per key instead, from then on.
 func (d *Dedupe) Claim(ctx context.Context, keys []ClaimKey) ([]ClaimState, error) {
 	if len(keys) == 0 {
 		return nil, nil
@@ -104,9 +112,59 @@ func (d *Dedupe) Claim(ctx context.Context, keys []ClaimKey) ([]ClaimState, erro
 	if err != nil {
 		return nil, err
 	}
+	if !d.noSetGet.Load() {
+		states, err := d.claimSetGet(ctx, names)
+		if !refusedSetGet(err) {
+			if err != nil {
+				return nil, wrapErr(fmt.Sprintf("claim %d dedupe keys", len(keys)), err)
+			}
+			return states, nil
+		}
+		d.noSetGet.Store(true)
+	}
+	states, err := d.claimSetNXGet(ctx, names)
+	if err != nil {
+		return nil, wrapErr(fmt.Sprintf("claim %d dedupe keys", len(keys)), err)
+	}
+	return states, nil
+}
+
+// claimSetGet claims names with one SET NX GET each: no old value means
+// the claim is this writer's.
+func (d *Dedupe) claimSetGet(ctx context.Context, names []string) ([]ClaimState, error) {
+	cmds := make([]*redis.StatusCmd, len(names))
+	_, err := d.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, name := range names {
+			cmds[i] = p.SetArgs(ctx, name, valuePending, redis.SetArgs{Mode: "NX", TTL: d.lease, Get: true})
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	states := make([]ClaimState, len(names))
+	for i, c := range cmds {
+		old, err := c.Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+			states[i] = Claimed
+		case err != nil:
+			return nil, err
+		case old == valueDone:
+			states[i] = Done
+		default:
+			states[i] = InFlight
+		}
+	}
+	return states, nil
+}
+
+// claimSetNXGet claims names with a SET NX and a GET each, for servers
+// before Redis 7.0.
+func (d *Dedupe) claimSetNXGet(ctx context.Context, names []string) ([]ClaimState, error) {
 	sets := make([]*redis.BoolCmd, len(names))
 	gets := make([]*redis.StringCmd, len(names))
-	_, err = d.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := d.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, name := range names {
 			sets[i] = p.SetNX(ctx, name, valuePending, d.lease)
 			gets[i] = p.Get(ctx, name)
@@ -114,7 +172,7 @@ func (d *Dedupe) Claim(ctx context.Context, keys []ClaimKey) ([]ClaimState, erro
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, wrapErr(fmt.Sprintf("claim %d dedupe keys", len(keys)), err)
+		return nil, err
 	}
 	states := make([]ClaimState, len(names))
 	for i := range names {
@@ -128,6 +186,14 @@ func (d *Dedupe) Claim(ctx context.Context, keys []ClaimKey) ([]ClaimState, erro
 		}
 	}
 	return states, nil
+}
+
+// refusedSetGet reports whether err is the server's refusal of SET with
+// both NX and GET, which Redis accepts since 7.0 and answers with a syntax
+// error before.
+func refusedSetGet(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && strings.Contains(rerr.Error(), "syntax error")
 }
 
 // Commit marks keys done for the TTL, after the ledger committed their
