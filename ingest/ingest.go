@@ -57,6 +57,12 @@ type Claimer interface {
 	Release(ctx context.Context, keys []coord.ClaimKey) error
 }
 
+// laterCommitter is a Claimer that can commit claims without the caller
+// waiting for the commit (groupcommit.Claims); failed hears of a failure.
+type laterCommitter interface {
+	CommitLater(ctx context.Context, keys []coord.ClaimKey, failed func(error)) error
+}
+
 // Ingester stores events. It is safe for concurrent use.
 type Ingester struct {
 	ledger   ledger.Ledger
@@ -266,8 +272,17 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 	if in.claims != nil {
 		// The events are durable now; a failed commit only leaves pending
 		// claims that lapse, and their copies fall through to the ledger.
-		if err := in.claims.Commit(context.WithoutCancel(ctx), written); err != nil {
-			in.log.Warn("dedupe commit failed", "events", len(written), "err", err)
+		// So a claimer that can commit without being waited for is not
+		// waited for: the caller (a webhook's reply) goes on at once.
+		failed := func(err error) { in.log.Warn("dedupe commit failed", "events", len(written), "err", err) }
+		var err error
+		if l, ok := in.claims.(laterCommitter); ok {
+			err = l.CommitLater(context.WithoutCancel(ctx), written, failed)
+		} else {
+			err = in.claims.Commit(context.WithoutCancel(ctx), written)
+		}
+		if err != nil {
+			failed(err)
 		}
 	}
 	if prepare {

@@ -1,10 +1,13 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -156,5 +159,56 @@ func TestRedisDown(t *testing.T) {
 	}
 	if c.Stored != 10 || c.Duplicates != 10 {
 		t.Fatalf("after Redis returned: %+v; want the 10 new stored and the 10 old duplicates", c)
+	}
+}
+
+// laterClaimer claims everything and records how its commits were asked
+// for; its later commits fail.
+type laterClaimer struct {
+	mu                sync.Mutex
+	waited, notWaited int
+}
+
+func (c *laterClaimer) Claim(_ context.Context, keys []coord.ClaimKey) ([]coord.ClaimState, error) {
+	out := make([]coord.ClaimState, len(keys))
+	for i := range out {
+		out[i] = coord.Claimed
+	}
+	return out, nil
+}
+
+func (c *laterClaimer) Commit(context.Context, []coord.ClaimKey) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.waited++
+	return nil
+}
+
+func (c *laterClaimer) Release(context.Context, []coord.ClaimKey) error { return nil }
+
+func (c *laterClaimer) CommitLater(_ context.Context, _ []coord.ClaimKey, failed func(error)) error {
+	c.mu.Lock()
+	c.notWaited++
+	c.mu.Unlock()
+	failed(coord.ErrUnavailable)
+	return nil
+}
+
+// TestCommitIsNotWaitedFor: with a claimer that can commit later (as
+// groupcommit.Claims can), the ingester does not wait for the commit, and
+// a failed commit is logged, not returned: the events are durable.
+func TestCommitIsNotWaitedFor(t *testing.T) {
+	var logged bytes.Buffer
+	claims := &laterClaimer{}
+	in := New(openLedger(t), mapping.NewIdentities(), dayCalendar{}, slog.New(slog.NewTextHandler(&logged, nil))).WithClaimer(claims)
+	c, err := in.Ingest(context.Background(), punches(3))
+	if err != nil || c.Stored != 3 {
+		t.Fatalf("Ingest = %+v, %v; want 3 stored", c, err)
+	}
+	if claims.waited != 0 || claims.notWaited != 1 {
+		t.Errorf("commits waited for %d, not waited for %d; want 0 and 1", claims.waited, claims.notWaited)
+	}
+	if !strings.Contains(logged.String(), "dedupe commit failed") {
+		t.Errorf("the failed commit was not logged: %q", logged.String())
 	}
 }

@@ -38,3 +38,30 @@ func TestDecodePushedReadsAsUnmarshal(t *testing.T) {
 		}
 	}
 }
+
+// TestEncryptFieldReadsAsGJSON holds encryptField to the gjson read it
+// short-cuts, on the form DingTalk sends and on others.
+func TestEncryptFieldReadsAsGJSON(t *testing.T) {
+	for _, in := range []string{
+		`{"encrypt":"ajls384kdjx0="}`,
+		" \n{\"encrypt\":\"ajls384kdjx0=\"} \n",
+		`{"encrypt":""}`,
+		`{"encrypt":"a\"b"}`,
+		`{"encrypt":"a\\b"}`,
+		`{"encrypt":"a\u0041"}`,
+		`{"encrypt":"abc","extra":1}`,
+		`{"extra":1,"encrypt":"abc"}`,
+		`{"encrypt" : "abc"}`,
+		`{"encrypt":"abc"}}`,
+		`{"encrypt":"abc"`,
+		`{"encrypt":"abc`,
+		`{"encrypt":42}`,
+		`{"Encrypt":"abc"}`,
+		`[]`,
+		``,
+	} {
+		if got, want := encryptField([]byte(in)), gjson.GetBytes([]byte(in), "encrypt").String(); got != want {
+			t.Errorf("%q: encryptField = %q, gjson = %q", in, got, want)
+		}
+	}
+}

@@ -47,6 +47,9 @@ type claimRequest struct {
 	keys []coord.ClaimKey
 	at   time.Time
 	done chan claimReply
+	// failed, when set, is told a failure of a request nobody waits for
+	// (CommitLater).
+	failed func(error)
 }
 
 type claimReply struct {
@@ -81,6 +84,25 @@ func (c *Claims) Commit(ctx context.Context, keys []coord.ClaimKey) error {
 	}
 	_, err := c.submit(ctx, &claimRequest{op: opCommit, keys: keys})
 	return err
+}
+
+// CommitLater hands keys to the next batch's commit and returns without
+// waiting for it. failed, when not nil, is called with the commit's error
+// on the writer's goroutine, so it must be quick. A caller whose events
+// are durable already need not wait: a commit that does not happen leaves
+// the claims pending until their lease ends, and copies that arrive
+// meanwhile go through to the ledger, whose unique key is the final guard.
+// It fails only when the writer is closed or ctx ends before the keys are
+// handed over.
+func (c *Claims) CommitLater(ctx context.Context, keys []coord.ClaimKey, failed func(error)) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &claimRequest{ctx: ctx, op: opCommit, keys: keys, at: time.Now(), done: make(chan claimReply, 1), failed: failed}
+	return c.b.submit(ctx, r)
 }
 
 // Release deletes claims in the next batch.
@@ -127,7 +149,7 @@ func (c *Claims) commit(batch []*claimRequest) {
 	byOp := map[claimOp][]*claimRequest{}
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil || !ok {
-			r.done <- claimReply{err: r.ctx.Err()}
+			r.answer(claimReply{err: r.ctx.Err()})
 			continue
 		}
 		byOp[r.op] = append(byOp[r.op], r)
@@ -151,7 +173,7 @@ func (c *Claims) commit(batch []*claimRequest) {
 	if rs := byOp[opCommit]; len(rs) > 0 {
 		err := c.inner.Commit(ctx, joinKeys(rs))
 		for _, r := range rs {
-			r.done <- claimReply{err: err}
+			r.answer(claimReply{err: err})
 		}
 	}
 	if rs := byOp[opRelease]; len(rs) > 0 {
@@ -159,6 +181,14 @@ func (c *Claims) commit(batch []*claimRequest) {
 		for _, r := range rs {
 			r.done <- claimReply{err: err}
 		}
+	}
+}
+
+// answer gives r its reply, and tells a failure to r.failed.
+func (r *claimRequest) answer(rep claimReply) {
+	r.done <- rep
+	if rep.err != nil && r.failed != nil {
+		r.failed(rep.err)
 	}
 }
 

@@ -223,3 +223,53 @@ func TestClaimsOnRedis(t *testing.T) {
 		t.Errorf("after commit: %v, %v; want both Done", st, err)
 	}
 }
+
+// TestClaimsCommitLater: CommitLater returns while the writer is still
+// busy, its keys are committed with the next batch, a failure of that
+// commit reaches failed, and after Close nothing is handed over.
+func TestClaimsCommitLater(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fail error
+	}{{"committed", nil}, {"failed", coord.ErrUnavailable}} {
+		t.Run(tc.name, func(t *testing.T) {
+			inner := &gatedClaimer{gate: make(chan struct{}), fail: tc.fail}
+			c := NewClaims(inner, Options{BatchWait: -1})
+			t.Cleanup(func() { inner.open(); c.Close() })
+			busy := claimAsync(t.Context(), c, "claim", keys("e0")) // holds the writer at the gate
+			waitClaimsQueued(t, c, 0)
+			failures := make(chan error, 1)
+			if err := c.CommitLater(t.Context(), keys("e1", "e2"), func(err error) { failures <- err }); err != nil {
+				t.Fatalf("CommitLater: %v", err)
+			}
+			// It returned with the writer held: nothing was committed yet.
+			if got := len(c.b.reqs); got != 1 {
+				t.Fatalf("%d requests queued, want the commit", got)
+			}
+			inner.open()
+			<-busy.done
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			inner.mu.Lock()
+			calls := append([]string(nil), inner.calls...)
+			inner.mu.Unlock()
+			if want := []string{"claim [e0]", "commit [e1 e2]"}; !reflect.DeepEqual(calls, want) {
+				t.Errorf("calls %v, want %v", calls, want)
+			}
+			select {
+			case err := <-failures:
+				if tc.fail == nil || !errors.Is(err, tc.fail) {
+					t.Errorf("failed heard %v, want %v", err, tc.fail)
+				}
+			default:
+				if tc.fail != nil {
+					t.Error("the commit's failure did not reach failed")
+				}
+			}
+			if err := c.CommitLater(t.Context(), keys("e3"), nil); !errors.Is(err, ErrClosed) {
+				t.Errorf("CommitLater after Close: %v, want ErrClosed", err)
+			}
+		})
+	}
+}
