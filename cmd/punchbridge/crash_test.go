@@ -105,7 +105,7 @@ func TestKilledBeforeAck(t *testing.T) {
 	ctx := context.Background()
 	a := openFixtureApp(t, f)
 	defer a.Close()
-	rc, err := openCoordination(&config.RedisConfig{URL: config.Secret(redisURL), Prefix: "pbtest:crash:" + time.Now().Format("150405.000000") + ":"}, a.now)
+	rc, err := openCoordination(&config.RedisConfig{URL: config.Secret(redisURL), Prefix: redisPrefix(t, redisURL, "crash")}, a.now)
 	if err != nil {
 		t.Fatal(err)
 	}

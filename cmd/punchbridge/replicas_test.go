@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
@@ -77,7 +78,7 @@ func TestThreeReplicas(t *testing.T) {
 	defer hr.Close()
 
 	cfgText := demoConfig(dt.URL(), dt.AppKey(), dt.CorpID(), hr.URL(), days) +
-		fmt.Sprintf("redis:\n  url: ${REDIS_URL}\n  prefix: \"pbtest:%s:\"\n", rand.Text()[:10])
+		fmt.Sprintf("redis:\n  url: ${REDIS_URL}\n  prefix: %q\n", redisPrefix(t, redisURL, "replicas"))
 	cfgText = strings.Replace(cfgText, "  driver: sqlite\n  path: punchbridge.db\n", "  driver: postgres\n  dsn: ${DATABASE_URL}\n", 1)
 	cfgText = strings.Replace(cfgText, "    qps: 500", "    qps: 500\n    token: "+hookToken+"\n    aes_key: "+hookAESKey, 1)
 	path := filepath.Join(t.TempDir(), "punchbridge.yaml")
@@ -283,4 +284,17 @@ func count(bs []bool) int {
 		}
 	}
 	return n
+}
+
+// redisPrefix returns a fresh key prefix on the test Redis at url whose
+// keys are deleted when the test ends.
+func redisPrefix(t *testing.T, url, name string) string {
+	t.Helper()
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() }) // after the prefix's keys are deleted
+	return testenv.RedisPrefix(t, rdb, name)
 }
