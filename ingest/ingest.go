@@ -175,7 +175,8 @@ func (in *Ingester) Ingest(ctx context.Context, events []mapping.Event) (Counts,
 
 // store writes valid events: claimed in Redis first when a Claimer is set,
 // appended to the ledger, then the claims committed (or released when the
-// append failed, so that the retry is not mistaken for a duplicate).
+// append failed, so that the retry is not mistaken for a duplicate). It
+// reuses valid's array: the caller must not read valid afterwards.
 func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts) error {
 	// Each event's fingerprint is computed once, here, for the claim, the
 	// ledger row and the raw payload; a ledger that takes IngestBatches
@@ -211,16 +212,9 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 		if err != nil {
 			return fmt.Errorf("ingest: claim %d events: %w", len(keys), err)
 		}
-		var (
-			kept     = make([]mapping.Event, 0, len(valid))
-			keptFPs  = make([]string, 0, len(valid))
-			keptPrep []ledger.PreparedEvent
-		)
-		if prepare {
-			keptPrep = make([]ledger.PreparedEvent, 0, len(valid))
-		}
-		written = make([]coord.ClaimKey, 0, len(valid))
-		ours = make([]coord.ClaimKey, 0, len(valid))
+		// valid, fps, prepared and keys are this call's own: the events to
+		// write are compacted in place and the duplicates dropped.
+		n := 0
 		for i, st := range states {
 			switch st {
 			case coord.Done:
@@ -229,14 +223,16 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 			case coord.Claimed:
 				ours = append(ours, keys[i])
 			}
-			kept = append(kept, valid[i])
-			keptFPs = append(keptFPs, fps[i])
+			valid[n], fps[n], keys[n] = valid[i], fps[i], keys[i]
 			if prepare {
-				keptPrep = append(keptPrep, prepared[i])
+				prepared[n] = prepared[i]
 			}
-			written = append(written, keys[i])
+			n++
 		}
-		valid, fps, prepared = kept, keptFPs, keptPrep
+		valid, fps, written = valid[:n], fps[:n], keys[:n]
+		if prepare {
+			prepared = prepared[:n]
+		}
 		if len(valid) == 0 {
 			return nil
 		}
