@@ -91,9 +91,14 @@ func (d DayRecord) ContentHash() string {
 // make it before the ledger's writer knows the version.
 func (d DayRecord) ContentJSON() []byte {
 	d.Version = 0
+	return d.marshal()
+}
+
+// marshal encodes d. DayRecord holds only plain values, so json.Marshal
+// cannot fail on it.
+func (d DayRecord) marshal() []byte {
 	b, err := json.Marshal(d)
 	if err != nil {
-		// DayRecord holds only plain values; Marshal cannot fail.
 		panic("mapping: marshal day record: " + err.Error())
 	}
 	return b
@@ -106,20 +111,16 @@ func HashContent(content []byte) string {
 }
 
 // versionZero ends every ContentJSON: version is the last field.
-var versionZero = []byte(`"version":0}`)
+const versionZero = `"version":0}`
 
 // VersionedJSON returns the record's JSON with version v, byte for byte
 // what json.Marshal gives for it, from content, the record's ContentJSON,
 // without encoding the record again.
 func (d DayRecord) VersionedJSON(content []byte, v int) []byte {
-	if !bytes.HasSuffix(content, versionZero) {
+	if !bytes.HasSuffix(content, []byte(versionZero)) {
 		// Not a ContentJSON: encode the record itself.
 		d.Version = v
-		b, err := json.Marshal(d)
-		if err != nil {
-			panic("mapping: marshal day record: " + err.Error())
-		}
-		return b
+		return d.marshal()
 	}
 	out := make([]byte, 0, len(content)+8)
 	out = append(out, content[:len(content)-len("0}")]...) // up to "version":

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -188,7 +187,7 @@ func writeHistories(ctx context.Context, tx pgx.Tx, ids []string, hs map[string]
 					return err
 				}
 			case r.Remapped:
-				body, err := json.Marshal(r.Event)
+				body, err := r.Event.Marshal()
 				if err != nil {
 					return err
 				}

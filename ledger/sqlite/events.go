@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -265,7 +264,7 @@ func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []stri
 				unlatest = append(unlatest, r.Seq)
 			}
 			if r.Remapped {
-				body, err := json.Marshal(r.Event)
+				body, err := r.Event.Marshal()
 				if err != nil {
 					return err
 				}
