@@ -102,6 +102,9 @@ type Metrics struct {
 	pushDead          *prometheus.CounterVec
 	jobRuns           *prometheus.CounterVec
 	jobDuration       *prometheus.HistogramVec
+	commitDuration    *prometheus.HistogramVec
+	commitWait        *prometheus.HistogramVec
+	commitItems       *prometheus.HistogramVec
 
 	mu     sync.Mutex
 	pullOf map[string]PullStatus
@@ -150,6 +153,15 @@ func New(o Options) *Metrics {
 		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "job_duration_seconds",
 			Help:    "Duration of job runs, by outcome.",
 			Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600}}, []string{"job", "outcome"}),
+		commitDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "ledger_commit_duration_seconds",
+			Help:    "Time one group commit of the ingest path took, by writer (ledger: the ledger's transaction; claims: the Redis claims' round trip).",
+			Buckets: commitBuckets}, []string{"writer"}),
+		commitWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "ledger_commit_wait_seconds",
+			Help:    "Time the first request of a group commit waited before the commit began (the batch wait and earlier commits), by writer.",
+			Buckets: commitBuckets}, []string{"writer"}),
+		commitItems: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "ledger_commit_items",
+			Help:    "Items one group commit carried, by writer: events (an ingest's raw payloads and dirty days ride with them) or days and payloads written on their own; claim keys.",
+			Buckets: []float64{1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000}}, []string{"writer"}),
 		pullOf: map[string]PullStatus{},
 	}
 	m.reg.MustRegister(
@@ -157,6 +169,7 @@ func New(o Options) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.eventsReceived, m.eventsPulled, m.eventsStored, m.eventRevisions, m.eventsDuplicate, m.eventsRejected, m.eventsQuarantined,
 		m.pulls, m.lastPull, m.quotaUse, m.webhook, m.pushAttempts, m.pushSuccesses, m.pushFailures, m.pushDead, m.jobRuns, m.jobDuration,
+		m.commitDuration, m.commitWait, m.commitItems,
 		&stateCollector{ledger: o.Ledger, connectors: o.Connectors, sinks: o.Sinks, now: o.Now, timeout: o.ScrapeTimeout},
 	)
 	// Known label values start at 0, so that a rate over a fresh process
@@ -295,6 +308,23 @@ func (m *Metrics) PushAttempt(sink string, outcome PushOutcome) {
 		m.pushFailures.WithLabelValues(sink).Inc()
 		m.pushDead.WithLabelValues(sink).Inc()
 	}
+}
+
+// commitBuckets span a group commit's times: a few hundred microseconds
+// for a small batch, tens of milliseconds for a pulled answer, more when
+// the disk or a checkpoint holds the writer up.
+var commitBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
+
+// Commit records one group commit of the ingest path's writer ("ledger" or
+// "claims"): how many items it carried, how long its first request waited
+// before it began and how long it took.
+func (m *Metrics) Commit(writer string, items int, waited, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.commitItems.WithLabelValues(writer).Observe(float64(items))
+	m.commitWait.WithLabelValues(writer).Observe(waited.Seconds())
+	m.commitDuration.WithLabelValues(writer).Observe(took.Seconds())
 }
 
 // JobRun records a finished run of the job: its outcome ("succeeded",

@@ -70,6 +70,9 @@ func TestCountersMove(t *testing.T) {
 	m.PushAttempt("hr", metrics.PushFailed)
 	m.PushAttempt("hr", metrics.PushDeadLettered)
 	m.JobRun("nightly", "succeeded", 42*time.Second)
+	m.Commit("ledger", 120, 2*time.Millisecond, 4*time.Millisecond)
+	m.Commit("ledger", 3, time.Millisecond, time.Millisecond)
+	m.Commit("claims", 120, 0, 300*time.Microsecond)
 	m.QuotaUse("dt-hq", "attendance/listRecord", 0.95)
 	after, err := metricstest.Scrape(m.Handler(), "/metrics")
 	if err != nil {
@@ -121,6 +124,10 @@ func TestCountersMove(t *testing.T) {
 		{"punchbridge_last_pull_timestamp_seconds", []string{"connector", "dt-hq", "outcome", "succeeded"}, float64(now.Unix())},
 		{"punchbridge_webhook_duration_seconds", []string{"connector", "wc-branch", "status", "503"}, 1},
 		{"punchbridge_job_duration_seconds", []string{"job", "nightly"}, 1},
+		{"punchbridge_ledger_commit_duration_seconds", []string{"writer", "ledger"}, 2},
+		{"punchbridge_ledger_commit_wait_seconds", []string{"writer", "ledger"}, 2},
+		{"punchbridge_ledger_commit_items", []string{"writer", "ledger"}, 2},
+		{"punchbridge_ledger_commit_items", []string{"writer", "claims"}, 1},
 		{"punchbridge_platform_quota_utilisation", []string{"connector", "dt-hq", "api", "attendance/listRecord"}, 0.95},
 	} {
 		if _, ok := before.Value(tc.name, tc.labels...); ok {
@@ -173,6 +180,7 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.WebhookHandled("c", 200, time.Millisecond)
 	m.PushAttempt("s", metrics.PushDelivered)
 	m.JobRun("j", "succeeded", time.Second)
+	m.Commit("ledger", 1, time.Millisecond, time.Millisecond)
 	m.QuotaUse("c", "api", 1)
 	if _, ok := m.LastPull("c"); ok {
 		t.Error("a nil Metrics remembers a pull")

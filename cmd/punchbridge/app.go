@@ -82,23 +82,22 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 		l.Close()
 		return nil, err
 	}
-	ids := mapping.NewIdentities()
-	writer := groupcommit.New(l, groupcommit.Options{BatchSize: cfg.Ledger.BatchSize, BatchWait: cfg.Ledger.BatchWait})
 	a := &app{
 		cfg:      cfg,
 		log:      deps.Logger,
 		now:      deps.Now,
 		ledger:   l,
 		engine:   engine,
-		ids:      ids,
-		ingester: ingest.New(writer, ids, engine, deps.Logger),
-		writer:   writer,
+		ids:      mapping.NewIdentities(),
 		set:      set,
 		coord:    co,
 		resolver: resolver,
 	}
+	a.metrics = a.newMetrics(deps.Logger)
+	a.writer = groupcommit.New(l, a.commitOptions("ledger"))
+	a.ingester = ingest.New(a.writer, a.ids, engine, deps.Logger)
 	if co != nil {
-		a.claims = groupcommit.NewClaims(co.dedupe, groupcommit.Options{BatchSize: cfg.Ledger.BatchSize, BatchWait: cfg.Ledger.BatchWait})
+		a.claims = groupcommit.NewClaims(co.dedupe, a.commitOptions("claims"))
 		a.ingester.WithClaimer(a.claims)
 	}
 	var eventSinks []string
@@ -108,9 +107,19 @@ func openApp(ctx context.Context, cfg *config.Config, deps connectors.Deps) (*ap
 		}
 	}
 	a.ingester.WithEventSinks(eventSinks...)
-	a.metrics = a.newMetrics(deps.Logger)
 	a.ingester.WithMetrics(a.metrics)
 	return a, nil
+}
+
+// commitOptions are the ledger config's batching for one of the ingest
+// path's group-commit writers, its commits recorded in the metrics.
+func (a *app) commitOptions(writer string) groupcommit.Options {
+	m := a.metrics
+	return groupcommit.Options{
+		BatchSize: a.cfg.Ledger.BatchSize,
+		BatchWait: a.cfg.Ledger.BatchWait,
+		Observe:   func(c groupcommit.Commit) { m.Commit(writer, c.Items, c.Waited, c.Took) },
+	}
 }
 
 // Ready reports whether the ledger and, when configured, Redis answer.

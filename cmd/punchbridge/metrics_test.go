@@ -57,6 +57,10 @@ func TestRunMovesMetricsAndKeepsRaw(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
+	// The pull's writes went through the ledger's group-commit writer.
+	if got := value("punchbridge_ledger_commit_duration_seconds", "writer", "ledger"); got == 0 {
+		t.Error("no ledger commit recorded after a run that stored events")
+	}
 
 	rs := a.ledger.(ledger.RawStore)
 	events, err := a.ledger.Events(ctx, "E1001", time.Time{}, a.now().Add(time.Hour))

@@ -26,9 +26,10 @@ type item interface {
 // first of them arrived) and hands each batch to commit, which answers
 // the callers.
 type batcher[T item] struct {
-	size   int
-	wait   time.Duration
-	commit func(batch []T)
+	size    int
+	wait    time.Duration
+	commit  func(batch []T)
+	observe func(Commit)
 
 	reqs chan T
 	stop chan struct{}
@@ -51,7 +52,7 @@ func newBatcher[T item](o Options, commit func([]T)) *batcher[T] {
 		o.BatchWait = 0
 	}
 	b := &batcher[T]{
-		size: o.BatchSize, wait: o.BatchWait, commit: commit,
+		size: o.BatchSize, wait: o.BatchWait, commit: commit, observe: o.Observe,
 		reqs: make(chan T, queueLen), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go b.run()
@@ -149,8 +150,7 @@ func (b *batcher[T]) run() {
 			n += r.size()
 		}
 		timer.Stop()
-		b.count(len(batch), n)
-		b.commit(batch)
+		b.commitCounted(batch, n)
 	}
 }
 
@@ -189,8 +189,21 @@ func (b *batcher[T]) drain() {
 		if len(batch) == 0 {
 			return
 		}
-		b.count(len(batch), n)
-		b.commit(batch)
+		b.commitCounted(batch, n)
+	}
+}
+
+// commitCounted commits batch, which carries n items, and counts and
+// observes it.
+func (b *batcher[T]) commitCounted(batch []T, n int) {
+	b.count(len(batch), n)
+	// Read before the commit: its callers own their requests again once
+	// answered.
+	arrived := batch[0].arrived()
+	start := time.Now()
+	b.commit(batch)
+	if b.observe != nil {
+		b.observe(Commit{Requests: len(batch), Items: n, Waited: start.Sub(arrived), Took: time.Since(start)})
 	}
 }
 

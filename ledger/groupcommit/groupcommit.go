@@ -31,6 +31,23 @@ type Options struct {
 	// queued while the previous commit ran have waited that long already,
 	// so under load a batch commits as soon as the previous one has.
 	BatchWait time.Duration
+	// Observe, when set, is told about every batch the writer commits,
+	// from the writer's goroutine once the batch's callers are answered;
+	// it must not block.
+	Observe func(Commit)
+}
+
+// Commit describes one batch the writer committed, for Options.Observe.
+type Commit struct {
+	Requests int // callers' requests the batch held
+	Items    int // what they carried, counted as Options.BatchSize counts it
+	// Waited is how long the batch's first request waited before its
+	// commit began: the wait for company (at most BatchWait) and the wait
+	// for earlier commits to finish. A writer that cannot keep up shows
+	// here first.
+	Waited time.Duration
+	// Took is how long the commit took, its callers answered.
+	Took time.Duration
 }
 
 // BatchAppender stores several callers' batches of events in one

@@ -115,6 +115,56 @@ func TestConcurrentCallersStoreEachEventOnce(t *testing.T) {
 	}
 }
 
+// TestObserveSeesEveryCommit checks that Options.Observe is told about
+// each batch, with the requests and items the writer's stats count, and
+// that a batch waiting for company shows that wait.
+func TestObserveSeesEveryCommit(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		commits []groupcommit.Commit
+	)
+	const wait = 20 * time.Millisecond
+	g := groupcommit.New(openSQLite(t), groupcommit.Options{BatchSize: 8, BatchWait: wait, Observe: func(c groupcommit.Commit) {
+		mu.Lock()
+		defer mu.Unlock()
+		commits = append(commits, c)
+	}})
+	defer g.Close()
+	// A lone caller's batch waits BatchWait for company, then commits.
+	if _, err := g.Append(t.Context(), []mapping.Event{punch(0, true), punch(1, true)}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for c := range 12 {
+		wg.Go(func() {
+			if _, err := g.Append(t.Context(), []mapping.Event{punch(10+c*3, true), punch(11+c*3, true), punch(12+c*3, true)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(commits) == 0 {
+		t.Fatal("Observe was never called")
+	}
+	if first := commits[0]; first.Requests != 1 || first.Items != 2 || first.Waited < wait || first.Took <= 0 {
+		t.Errorf("first commit %+v: want 1 request of 2 items that waited at least %v", first, wait)
+	}
+	var requests, items int
+	for _, c := range commits {
+		if c.Items > 8 || c.Requests < 1 || c.Took <= 0 || c.Waited < 0 {
+			t.Errorf("commit %+v: want 1 or more requests, at most 8 items and positive durations", c)
+		}
+		requests += c.Requests
+		items += c.Items
+	}
+	st := g.Stats()
+	if int64(len(commits)) != st.Batches || int64(requests) != st.Requests || int64(items) != st.Items || items != 2+12*3 {
+		t.Errorf("observed %d commits, %d requests, %d items; stats %+v; want %d items", len(commits), requests, items, st, 2+12*3)
+	}
+}
+
 // TestDirtyDaysAreMarked checks that coalesced MarkDirty calls from many
 // callers mark every day, once each.
 func TestDirtyDaysAreMarked(t *testing.T) {
