@@ -20,6 +20,7 @@ const benchUsage = `usage: punchbridge bench webhook --url URL [--platform dingt
                          [--admin-url URL --admin-token T | --config FILE] [--json]
        punchbridge bench fake [--platform dingtalk|wecom] [--employees N] [--days N]
                          [--qps N] [--latency D]
+       punchbridge bench baseline --config FILE [--listen ADDR]
 
 bench webhook drives a running 'punchbridge serve' the way the platform does
 under load. It generates a company, builds webhook deliveries from it, seals
@@ -53,6 +54,10 @@ interrupted, and prints the connector settings to point serve at it. With
 platform's QPS code, and with --latency it answers every call that late:
 'punchbridge pull' against it shows how much of the quota a pull uses.
 
+bench baseline serves the webhook routes of --config without a ledger (each
+event only claimed in Redis): the ceiling 'bench webhook' can compare serve
+against on the same machine ('punchbridge bench baseline --help').
+
 Examples:
   punchbridge bench fake --employees 1000 --days 45
   punchbridge bench webhook --url http://127.0.0.1:8080/hooks/dingtalk/dingtalk-bench \
@@ -70,8 +75,10 @@ func runBench(ctx context.Context, env *cmdEnv, args []string) int {
 		return runBenchWebhook(ctx, env, args[1:])
 	case "fake":
 		return runBenchFake(ctx, env, args[1:])
+	case "baseline":
+		return runBenchBaseline(ctx, env, args[1:])
 	}
-	fmt.Fprintf(env.stderr, "bench: unknown action %q; use webhook or fake\n", args[0])
+	fmt.Fprintf(env.stderr, "bench: unknown action %q; use webhook, fake or baseline\n", args[0])
 	return exitUsage
 }
 

@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +17,7 @@ import (
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/connectors/dingtalk"
+	"github.com/punchbridge/punchbridge/internal/testenv"
 	"github.com/punchbridge/punchbridge/loadgen"
 	"github.com/punchbridge/punchbridge/mapping"
 )
@@ -76,5 +82,94 @@ func TestBenchWebhookReportsARun(t *testing.T) {
 	}
 	if rep.Result.Requests != 10 || rep.Result.OKEvents != 30 || rep.Check != nil {
 		t.Errorf("report %+v, want 10 requests of 30 events and no check", rep)
+	}
+}
+
+// baselineRules are the rules every config must have; bench baseline does
+// not use them.
+const baselineRules = `rules:
+  timezone: Asia/Shanghai
+  shifts:
+    standard: {start: "09:00", end: "18:00"}
+  assign: {default: standard}
+`
+
+// TestBenchBaselineClaimsEachEvent runs bench baseline against real Redis
+// and drives it with bench webhook twice: the first run's events are all
+// new to Redis, the second run's are all copies, and nothing needs a
+// ledger.
+func TestBenchBaselineClaimsEachEvent(t *testing.T) {
+	const token, aesKey = "benchToken42", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	url := testenv.RedisURL(t)
+	comp := loadgen.Company{Platform: loadgen.DingTalk, Seed: 1, Employees: 20, Days: 5, From: loadgen.DefaultFrom(time.Now(), 5)}.DingTalkCompany()
+	cfgPath := filepath.Join(t.TempDir(), "baseline.yaml")
+	cfgText := fmt.Sprintf(baselineRules+`server: {listen: "127.0.0.1:0"}
+redis: {url: %q, prefix: %q}
+connectors:
+  - name: dingtalk-bench
+    type: dingtalk
+    app_key: bench-app
+    app_secret: bench-secret-0123456789
+    corp_id: %s
+    token: %s
+    aes_key: %s
+    owner_key: bench-app
+    refresh_delay: 1h
+`, url, redisPrefix(t, url, "baseline"), comp.CorpID, token, aesKey)
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	type served struct {
+		b   *baseline
+		err error
+	}
+	done := make(chan served, 1)
+	go func() {
+		b, err := serveBaseline(ctx, cfg, slog.New(slog.DiscardHandler), ln)
+		done <- served{b, err}
+	}()
+	hook := "http://" + ln.Addr().String() + "/hooks/dingtalk/dingtalk-bench"
+	for range 2 {
+		env, out, errb := benchEnv()
+		code := runBench(context.Background(), env, []string{"webhook", "--url", hook, "--token", token, "--aes-key", aesKey,
+			"--owner-key", "bench-app", "--employees", "20", "--days", "5", "--events", "40", "--batch", "4", "--concurrency", "4", "--json"})
+		if code != exitOK {
+			t.Fatalf("bench webhook: exit %d: %s", code, errb.String())
+		}
+		if !strings.Contains(out.String(), `"ok_events": 40`) {
+			t.Fatalf("bench webhook report %s: want 40 events acknowledged", out.String())
+		}
+	}
+	stop()
+	s := <-done
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	if got := [...]int64{s.b.requests.Load(), s.b.events.Load(), s.b.claimed.Load(), s.b.copies.Load(), s.b.failed.Load()}; got != [...]int64{20, 80, 40, 40, 0} {
+		t.Errorf("requests, events, claimed, copies, failed = %v; want 20 requests of 80 events, 40 new and 40 copies", got)
+	}
+}
+
+func TestBenchBaselineRefusesAConfigWithoutRedis(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "baseline.yaml")
+	if err := os.WriteFile(cfgPath, []byte(baselineRules+"server: {listen: \"127.0.0.1:0\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env, _, errb := benchEnv()
+	if code := runBench(context.Background(), env, []string{"baseline", "--config", cfgPath}); code != exitUsage || !strings.Contains(errb.String(), "no redis section") {
+		t.Errorf("exit %d, stderr %q; want a usage error naming the missing redis section", code, errb.String())
+	}
+	env, _, errb = benchEnv()
+	if code := runBench(context.Background(), env, []string{"baseline"}); code != exitUsage || !strings.Contains(errb.String(), "--config is required") {
+		t.Errorf("without --config: exit %d, stderr %q", code, errb.String())
 	}
 }

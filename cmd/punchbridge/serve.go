@@ -27,38 +27,50 @@ Example:
 `
 
 func runServe(ctx context.Context, env *cmdEnv, args []string) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() { fmt.Fprint(env.stderr, serveUsage); fs.PrintDefaults() }
-	cfgPath := fs.String("config", "", "config file (required)")
-	listen := fs.String("listen", "", "listen address (default: server.listen from the config)")
-	if code, done := parseFlags(fs, args); done {
+	cfg, ln, code := serverCommand(env, "serve", serveUsage, args)
+	if cfg == nil {
 		return code
 	}
-	if *cfgPath == "" {
-		fmt.Fprintln(env.stderr, "serve: --config is required")
-		fs.Usage()
-		return exitUsage
-	}
-	cfg, err := config.Load(*cfgPath, env.getenv)
-	if err != nil {
-		fmt.Fprintln(env.stderr, err)
-		return exitFailure
-	}
-	if *listen != "" {
-		cfg.Server.Listen = *listen
-	}
 	log := slog.New(slog.NewJSONHandler(env.stderr, nil))
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "serve: listen on %s: %v\n", cfg.Server.Listen, err)
-		return exitFailure
-	}
 	if err := serve(ctx, cfg, log, ln); err != nil {
 		log.Error("serve stopped", "err", err)
 		return exitFailure
 	}
 	return exitOK
+}
+
+// serverCommand parses the flags of a command that serves HTTP (--config,
+// --listen), loads the config and listens on its server.listen, or on
+// --listen when that is set. On --help or a failure, which it explains on
+// stderr, it returns a nil config and the exit code.
+func serverCommand(env *cmdEnv, name, usage string, args []string) (*config.Config, net.Listener, int) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() { fmt.Fprint(env.stderr, usage); fs.PrintDefaults() }
+	cfgPath := fs.String("config", "", "config file (required)")
+	listen := fs.String("listen", "", "listen address (default: server.listen from the config)")
+	if code, done := parseFlags(fs, args); done {
+		return nil, nil, code
+	}
+	if *cfgPath == "" {
+		fmt.Fprintf(env.stderr, "%s: --config is required\n", name)
+		fs.Usage()
+		return nil, nil, exitUsage
+	}
+	cfg, err := config.Load(*cfgPath, env.getenv)
+	if err != nil {
+		fmt.Fprintln(env.stderr, err)
+		return nil, nil, exitFailure
+	}
+	if *listen != "" {
+		cfg.Server.Listen = *listen
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "%s: listen on %s: %v\n", name, cfg.Server.Listen, err)
+		return nil, nil, exitFailure
+	}
+	return cfg, ln, exitOK
 }
 
 // serve runs until ctx ends, answering HTTP on ln (which it closes).
