@@ -229,6 +229,12 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
+// AppendJSONString appends s as json.Marshal writes a string: quoted,
+// invalid UTF-8 replaced by U+FFFD, and <, >, &, U+2028 and U+2029
+// escaped. It is for code that writes a small JSON document by hand on a
+// hot path and must match what encoding/json would have written.
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s, true) }
+
 // appendString writes s as a JSON string the way encoding/json does:
 // invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029 escaped for
 // JavaScript, and, when html is set (as in json.Marshal), HTML's <, > and &.

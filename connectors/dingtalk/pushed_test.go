@@ -1,9 +1,11 @@
 package dingtalk
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
+	"github.com/punchbridge/punchbridge/connectors/msgcrypt"
 	"github.com/tidwall/gjson"
 )
 
@@ -62,6 +64,30 @@ func TestEncryptFieldReadsAsGJSON(t *testing.T) {
 	} {
 		if got, want := encryptField([]byte(in)), gjson.GetBytes([]byte(in), "encrypt").String(); got != want {
 			t.Errorf("%q: encryptField = %q, gjson = %q", in, got, want)
+		}
+	}
+}
+
+// TestAppendReplyMatchesEncodingJSON holds the hand-written reply to what
+// json.Encoder writes for the same fields, including values that would
+// need escaping (the sealer's never do).
+func TestAppendReplyMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []msgcrypt.Sealed{
+		{Encrypt: "ajls384kdjx+/=AbC09", Signature: "5a65ceeef9aab2d149439f82dc191dd6c5cbe2c0", Timestamp: "1445827045067", Nonce: "nEXhMP4r"},
+		{},
+		{Encrypt: `<a href="x">&amp;</a>`, Signature: "\\\n\t\x00", Timestamp: "\u2028\u2029", Nonce: "\xff\xfe 打卡"},
+	} {
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(struct {
+			Encrypt   string `json:"encrypt"`
+			Signature string `json:"msg_signature"`
+			Nonce     string `json:"nonce"`
+			Timestamp string `json:"timeStamp"`
+		}{s.Encrypt, s.Signature, s.Nonce, s.Timestamp}); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendReply(nil, s); string(got) != want.String() {
+			t.Errorf("appendReply(%+v)\n got %q\nwant %q", s, got, want.String())
 		}
 	}
 }

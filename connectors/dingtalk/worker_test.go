@@ -2,6 +2,9 @@ package dingtalk
 
 import (
 	"context"
+	"fmt"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -138,4 +141,91 @@ func TestFollowUpsOfApprovalsAndSummaries(t *testing.T) {
 	if approvals != 1 || punches != dayPunches || dayPunches == 0 {
 		t.Errorf("approvals %d, punches %d of %d", approvals, punches, dayPunches)
 	}
+}
+
+// TestQueueKeepsEveryJob pushes jobs of every kind, single pushed-punch
+// refreshes among them (which the queue holds compactly), and checks that
+// popDue hands back each one whole, when it is due and not before, that
+// the next due time and the length count both forms, and that the limit
+// holds across them.
+func TestQueueKeepsEveryJob(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, shanghai)
+	jobs := []job{
+		{kind: jobPunch, users: []string{"u1"}, from: t0, due: t0.Add(time.Minute), via: mapping.ViaWebhook},
+		{kind: jobPunch, users: []string{"u2"}, from: t0.Add(time.Second), due: t0.Add(3 * time.Minute), via: mapping.ViaStream, attempt: 2},
+		{kind: jobPunch, users: []string{"u3"}, from: t0, due: t0.Add(2 * time.Minute), task: 7}, // a stored task: kept whole
+		{kind: jobInstance, instance: "proc-1", code: "PROC-LEAVE", due: t0.Add(2 * time.Minute), via: mapping.ViaWebhook},
+		{kind: jobDays, users: []string{"u1", "u2"}, from: t0, to: t0.Add(24 * time.Hour), due: t0.Add(4 * time.Minute)},
+	}
+	q := newQueue(len(jobs))
+	if !q.push(jobs...) {
+		t.Fatal("the jobs do not fit a queue of their number")
+	}
+	if q.push(jobs[0]) {
+		t.Fatal("a full queue took one more job")
+	}
+	if q.Len() != len(jobs) {
+		t.Fatalf("Len = %d, want %d", q.Len(), len(jobs))
+	}
+	same := func(a, b job) bool {
+		return a.kind == b.kind && slices.Equal(a.users, b.users) && a.from.Equal(b.from) && a.to.Equal(b.to) &&
+			a.instance == b.instance && a.code == b.code && a.via == b.via && a.due.Equal(b.due) && a.attempt == b.attempt && a.task == b.task
+	}
+	for _, tc := range []struct {
+		at   time.Duration
+		want []int // indexes into jobs, in any order
+		next time.Duration
+	}{
+		{at: 0, next: time.Minute},
+		{at: time.Minute, want: []int{0}, next: 2 * time.Minute},
+		{at: 2*time.Minute + time.Second, want: []int{2, 3}, next: 3 * time.Minute},
+		{at: 10 * time.Minute, want: []int{1, 4}},
+	} {
+		due, next := q.popDue(t0.Add(tc.at))
+		if len(due) != len(tc.want) {
+			t.Fatalf("at +%v: %d jobs due, want %d: %+v", tc.at, len(due), len(tc.want), due)
+		}
+		for _, i := range tc.want {
+			if !slices.ContainsFunc(due, func(j job) bool { return same(j, jobs[i]) }) {
+				t.Errorf("at +%v: job %d (%+v) not among the due %+v", tc.at, i, jobs[i], due)
+			}
+		}
+		if wantNext := t0.Add(tc.next); (tc.next == 0) != next.IsZero() || (tc.next != 0 && !next.Equal(wantNext)) {
+			t.Errorf("at +%v: next %v, want %v", tc.at, next, map[bool]any{true: "none", false: wantNext}[tc.next == 0])
+		}
+	}
+	if q.Len() != 0 {
+		t.Errorf("Len = %d after every job was due, want 0", q.Len())
+	}
+}
+
+// BenchmarkQueuePushedPunches queues the follow-up refreshes of 100,000
+// pushed punches, the burst of the ten minutes before 09:00, as the
+// webhook queues them, and reports the live heap they hold (B/punch,
+// after a collection) besides the time to queue them.
+func BenchmarkQueuePushedPunches(b *testing.B) {
+	const n = 100_000
+	users := make([]string, 2000)
+	for i := range users {
+		users[i] = fmt.Sprintf("user%04d", i)
+	}
+	t0 := time.Date(2026, 11, 20, 8, 50, 0, 0, shanghai)
+	var held float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		q := newQueue(n)
+		for i := range n {
+			at := t0.Add(time.Duration(i) * 6 * time.Millisecond)
+			if !q.push(job{kind: jobPunch, users: []string{users[i%len(users)]}, from: at, due: at.Add(time.Hour), via: mapping.ViaWebhook}) {
+				b.Fatal("queue full")
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held = float64(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(q)
+	}
+	b.ReportMetric(held, "B/punch")
 }
