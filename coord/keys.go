@@ -76,7 +76,14 @@ func (k Keys) Tick(job string, tick time.Time) string {
 
 // join builds <prefix><kind>:<part>:<part>... with every part escaped.
 func (k Keys) join(kind string, parts ...string) string {
+	// One allocation for the common key without escapes: every webhook
+	// and pulled event builds one to claim and one to commit.
+	n := len(k.Prefix()) + len(kind)
+	for _, p := range parts {
+		n += 1 + len(p)
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteString(k.Prefix())
 	b.WriteString(kind)
 	for _, p := range parts {

@@ -50,7 +50,8 @@ func (c *Counts) Add(o Counts) {
 }
 
 // Claimer de-duplicates events across replicas before the ledger write
-// (coord.Dedupe): claim, write, then commit or release.
+// (coord.Dedupe): claim, write, then commit or release. The states Claim
+// returns belong to the caller, which may reuse them.
 type Claimer interface {
 	Claim(ctx context.Context, keys []coord.ClaimKey) ([]coord.ClaimState, error)
 	Commit(ctx context.Context, keys []coord.ClaimKey) error
@@ -202,34 +203,36 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 			fps[i] = mapping.Fingerprint(e)
 		}
 	}
-	var written, ours []coord.ClaimKey
+	var (
+		written []coord.ClaimKey
+		states  []coord.ClaimState // of written
+	)
 	if in.claims != nil {
 		keys := make([]coord.ClaimKey, len(valid))
 		for i, e := range valid {
 			keys[i] = coord.ClaimKey{EventID: e.ID, Fingerprint: fps[i]}
 		}
-		states, err := in.claims.Claim(ctx, keys)
+		var err error
+		states, err = in.claims.Claim(ctx, keys)
 		if err != nil {
 			return fmt.Errorf("ingest: claim %d events: %w", len(keys), err)
 		}
-		// valid, fps, prepared and keys are this call's own: the events to
-		// write are compacted in place and the duplicates dropped.
+		// valid, fps, prepared, keys and states are this call's own: the
+		// events to write are compacted in place and the duplicates
+		// dropped.
 		n := 0
 		for i, st := range states {
-			switch st {
-			case coord.Done:
+			if st == coord.Done {
 				c.Duplicates++
 				continue
-			case coord.Claimed:
-				ours = append(ours, keys[i])
 			}
-			valid[n], fps[n], keys[n] = valid[i], fps[i], keys[i]
+			valid[n], fps[n], keys[n], states[n] = valid[i], fps[i], keys[i], st
 			if prepare {
 				prepared[n] = prepared[i]
 			}
 			n++
 		}
-		valid, fps, written = valid[:n], fps[:n], keys[:n]
+		valid, fps, written, states = valid[:n], fps[:n], keys[:n], states[:n]
 		if prepare {
 			prepared = prepared[:n]
 		}
@@ -259,7 +262,7 @@ func (in *Ingester) store(ctx context.Context, valid []mapping.Event, c *Counts)
 	}
 	if err != nil {
 		if in.claims != nil {
-			if rerr := in.claims.Release(context.WithoutCancel(ctx), ours); rerr != nil {
+			if rerr := in.claims.Release(context.WithoutCancel(ctx), claimedKeys(written, states)); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
 		}
@@ -305,6 +308,18 @@ func rawPayloads(events []mapping.Event, fps []string) []ledger.RawPayload {
 		}
 	}
 	return ps
+}
+
+// claimedKeys returns the keys this writer claimed (not another's in
+// flight): the ones to release when their events could not be written.
+func claimedKeys(keys []coord.ClaimKey, states []coord.ClaimState) []coord.ClaimKey {
+	var ours []coord.ClaimKey
+	for i, st := range states {
+		if st == coord.Claimed {
+			ours = append(ours, keys[i])
+		}
+	}
+	return ours
 }
 
 // keepRaw stores the platform payloads of the written events beside them,

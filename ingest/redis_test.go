@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -210,5 +211,58 @@ func TestCommitIsNotWaitedFor(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "dedupe commit failed") {
 		t.Errorf("the failed commit was not logged: %q", logged.String())
+	}
+}
+
+// scriptedClaimer answers each claim with the states it is given, in
+// turn, and records what is released.
+type scriptedClaimer struct {
+	states   []coord.ClaimState
+	released []coord.ClaimKey
+}
+
+func (c *scriptedClaimer) Claim(_ context.Context, keys []coord.ClaimKey) ([]coord.ClaimState, error) {
+	return append([]coord.ClaimState(nil), c.states[:len(keys)]...), nil
+}
+
+func (c *scriptedClaimer) Commit(context.Context, []coord.ClaimKey) error { return nil }
+
+func (c *scriptedClaimer) Release(_ context.Context, keys []coord.ClaimKey) error {
+	c.released = append(c.released, keys...)
+	return nil
+}
+
+// TestFailedWriteReleasesOnlyItsOwnClaims: when the write fails, the
+// claims this writer made are released, and neither the duplicates' nor
+// the keys another writer holds in flight.
+func TestFailedWriteReleasesOnlyItsOwnClaims(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		states []coord.ClaimState
+		want   []int // events whose claims are released
+	}{
+		{"all ours", []coord.ClaimState{coord.Claimed, coord.Claimed, coord.Claimed}, []int{0, 1, 2}},
+		{"mixed", []coord.ClaimState{coord.Done, coord.Claimed, coord.InFlight, coord.Claimed, coord.Done}, []int{1, 3}},
+		{"none ours", []coord.ClaimState{coord.InFlight, coord.Done}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cl := &scriptedClaimer{states: tc.states}
+			in := New(&failingLedger{Ledger: openLedger(t), fails: 1}, mapping.NewIdentities(), dayCalendar{}, nil).WithClaimer(cl)
+			events := punches(len(tc.states))
+			if _, err := in.Ingest(context.Background(), events); err == nil {
+				t.Fatal("the failed write was not reported")
+			}
+			var got []string
+			for _, k := range cl.released {
+				got = append(got, k.EventID)
+			}
+			var want []string
+			for _, i := range tc.want {
+				want = append(want, events[i].ID)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("released %v, want %v", got, want)
+			}
+		})
 	}
 }

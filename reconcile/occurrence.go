@@ -159,7 +159,10 @@ func (e *Engine) DatesBetween(employeeID string, start, end time.Time) []string 
 	// side supplies the neighbours.
 	d0 := e.dayOfInstant(s) - day(e.spanAfter) - 1
 	d1 := e.dayOfInstant(t) + day(e.spanBefore) + 1
-	occs := e.occurrences(e.assignmentOf(employeeID), d0, d1, nil)
+	// Every ingested event asks this for its days: a few days' occurrences
+	// fit a buffer on the stack.
+	var buf [8]occ
+	occs := e.occurrences(e.assignmentOf(employeeID), d0, d1, buf[:0])
 	var out []string
 	last := day(math.MinInt32)
 	for i := range occs {

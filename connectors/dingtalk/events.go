@@ -2,7 +2,6 @@ package dingtalk
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -245,7 +244,7 @@ func decodePushed(item gjson.Result) (pushedRecord, error) {
 	}
 	fields := [...]struct {
 		key string
-		dst json.Unmarshaler
+		dst lenient.RawDecoder
 	}{
 		{"userId", &r.UserID}, {"corpId", &r.CorpID}, {"checkTime", &r.CheckTime},
 		{"locationMethod", &r.LocationMethod}, {"locationResult", &r.LocationResult}, {"address", &r.Address},
@@ -255,7 +254,7 @@ func decodePushed(item gjson.Result) (pushedRecord, error) {
 	item.ForEach(func(k, v gjson.Result) bool {
 		for _, f := range fields {
 			if strings.EqualFold(k.Str, f.key) {
-				err = f.dst.UnmarshalJSON([]byte(v.Raw))
+				err = f.dst.DecodeRaw(v.Raw)
 				break
 			}
 		}

@@ -3,6 +3,7 @@ package dingtalk
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,8 +26,8 @@ const taskPoll = 5 * time.Second
 // (a punch's full record, a re-pull of days) refine facts already stored
 // and stay in memory, the next scheduled pull covering their loss.
 func (c *Connector) storeTasks(ctx context.Context, jobs []job) ([]job, error) {
-	if c.tasks == nil {
-		return jobs, nil
+	if c.tasks == nil || !slices.ContainsFunc(jobs, func(j job) bool { return j.kind == jobInstance }) {
+		return jobs, nil // every push of a punch comes here
 	}
 	rest := jobs[:0:0]
 	stored := false

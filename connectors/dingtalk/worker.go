@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,7 +74,9 @@ func compactPunch(j job) (punchEntry, bool) {
 	if j.kind != jobPunch || len(j.users) != 1 || j.task != 0 || !j.to.IsZero() || j.instance != "" || j.code != "" {
 		return punchEntry{}, false
 	}
-	return punchEntry{user: j.users[0], at: j.from.UnixNano(), due: j.due.UnixNano(), via: j.via, attempt: j.attempt}, true
+	// The user id of a pushed punch shares the memory of the whole
+	// decrypted callback; a copy keeps only itself alive while queued.
+	return punchEntry{user: strings.Clone(j.users[0]), at: j.from.UnixNano(), due: j.due.UnixNano(), via: j.via, attempt: j.attempt}, true
 }
 
 // job is the entry as a job again.

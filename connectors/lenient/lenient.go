@@ -7,39 +7,56 @@
 package lenient
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 )
 
+// A RawDecoder decodes a raw JSON value held in a string, as gjson hands
+// values over, without the copy to []byte that UnmarshalJSON needs. Every
+// type here is one; what DecodeRaw stores may share raw's memory.
+type RawDecoder interface {
+	DecodeRaw(raw string) error
+}
+
+var (
+	_ RawDecoder = (*Int)(nil)
+	_ RawDecoder = (*Float)(nil)
+	_ RawDecoder = (*String)(nil)
+	_ RawDecoder = (*Bool)(nil)
+	_ RawDecoder = (*Ints)(nil)
+)
+
 // unquote returns the text of a JSON string or the raw token of anything
 // else, and whether the value was null.
-func unquote(b []byte) (string, bool, error) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || string(b) == "null" {
+func unquote(raw string) (string, bool, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || raw == "null" {
 		return "", true, nil
 	}
-	if b[0] == '"' {
-		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
-			return strings.TrimSpace(string(b[1 : len(b)-1])), false, nil // no escapes: the common case
+	if raw[0] == '"' {
+		if len(raw) >= 2 && raw[len(raw)-1] == '"' && strings.IndexByte(raw, '\\') < 0 {
+			return strings.TrimSpace(raw[1 : len(raw)-1]), false, nil // no escapes: the common case
 		}
 		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		if err := json.Unmarshal([]byte(raw), &s); err != nil {
 			return "", false, err
 		}
 		return strings.TrimSpace(s), false, nil
 	}
-	return string(b), false, nil
+	return raw, false, nil
 }
 
 // Int is an integer sent as a number or a string; null and "" are 0.
 type Int int64
 
 // UnmarshalJSON accepts the value as a JSON number, string or null.
-func (f *Int) UnmarshalJSON(b []byte) error {
-	s, null, err := unquote(b)
+func (f *Int) UnmarshalJSON(b []byte) error { return f.DecodeRaw(string(b)) }
+
+// DecodeRaw implements RawDecoder.
+func (f *Int) DecodeRaw(raw string) error {
+	s, null, err := unquote(raw)
 	if err != nil || null || s == "" {
 		*f = 0
 		return err
@@ -65,8 +82,11 @@ type Float struct {
 }
 
 // UnmarshalJSON accepts the value as a JSON number, string or null.
-func (f *Float) UnmarshalJSON(b []byte) error {
-	s, null, err := unquote(b)
+func (f *Float) UnmarshalJSON(b []byte) error { return f.DecodeRaw(string(b)) }
+
+// DecodeRaw implements RawDecoder.
+func (f *Float) DecodeRaw(raw string) error {
+	s, null, err := unquote(raw)
 	if err != nil || null || s == "" {
 		*f = Float{}
 		return err
@@ -84,8 +104,11 @@ func (f *Float) UnmarshalJSON(b []byte) error {
 type String string
 
 // UnmarshalJSON accepts the value as a JSON number, string or null.
-func (f *String) UnmarshalJSON(b []byte) error {
-	s, _, err := unquote(b)
+func (f *String) UnmarshalJSON(b []byte) error { return f.DecodeRaw(string(b)) }
+
+// DecodeRaw implements RawDecoder.
+func (f *String) DecodeRaw(raw string) error {
+	s, _, err := unquote(raw)
 	*f = String(s)
 	return err
 }
@@ -98,8 +121,11 @@ type Bool struct {
 }
 
 // UnmarshalJSON accepts the value as a JSON number, string or null.
-func (f *Bool) UnmarshalJSON(b []byte) error {
-	s, null, err := unquote(b)
+func (f *Bool) UnmarshalJSON(b []byte) error { return f.DecodeRaw(string(b)) }
+
+// DecodeRaw implements RawDecoder.
+func (f *Bool) DecodeRaw(raw string) error {
+	s, null, err := unquote(raw)
 	if err != nil || null || s == "" {
 		*f = Bool{}
 		return err
@@ -121,8 +147,11 @@ func (f *Bool) UnmarshalJSON(b []byte) error {
 type Ints []int64
 
 // UnmarshalJSON accepts the value as a JSON number, string or null.
-func (f *Ints) UnmarshalJSON(b []byte) error {
-	s, null, err := unquote(b)
+func (f *Ints) UnmarshalJSON(b []byte) error { return f.DecodeRaw(string(b)) }
+
+// DecodeRaw implements RawDecoder.
+func (f *Ints) DecodeRaw(raw string) error {
+	s, null, err := unquote(raw)
 	if err != nil || null || s == "" {
 		*f = nil
 		return err

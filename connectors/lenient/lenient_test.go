@@ -46,3 +46,32 @@ func TestLenientDecoding(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeRawIsUnmarshalJSON holds each type's DecodeRaw to its
+// UnmarshalJSON: the same value, or both refusing.
+func TestDecodeRawIsUnmarshalJSON(t *testing.T) {
+	raws := []string{
+		`1599441505000`, `"1599441505000"`, `1.599441505e12`, `"65.0"`, `30.285413`, `"30.285413"`,
+		`"abc"`, `" padded "`, `"esc\"aped\u4e0a"`, `2376620852`, `true`, `"Y"`, `"N"`, `"false"`, `0`,
+		`[2,3]`, `"[2,3]"`, `["4","5"]`, `[]`, `null`, `""`, ` null `, `"12a"`, `"north"`, `"maybe"`, `"[1,x]"`, `"unterminated`,
+	}
+	for _, raw := range raws {
+		for _, pair := range []struct {
+			name    string
+			viaJSON json.Unmarshaler
+			viaRaw  RawDecoder
+		}{
+			{"Int", new(Int), new(Int)},
+			{"Float", new(Float), new(Float)},
+			{"String", new(String), new(String)},
+			{"Bool", new(Bool), new(Bool)},
+			{"Ints", new(Ints), new(Ints)},
+		} {
+			errJSON := pair.viaJSON.UnmarshalJSON([]byte(raw))
+			errRaw := pair.viaRaw.DecodeRaw(raw)
+			if (errJSON == nil) != (errRaw == nil) || !reflect.DeepEqual(pair.viaJSON, pair.viaRaw) {
+				t.Errorf("%s %s: UnmarshalJSON gave %+v (%v), DecodeRaw %+v (%v)", pair.name, raw, pair.viaJSON, errJSON, pair.viaRaw, errRaw)
+			}
+		}
+	}
+}
