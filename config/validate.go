@@ -128,9 +128,18 @@ func (v validator) server() {
 }
 
 func (v validator) ledgerBatch() {
-	if l := v.cfg.Ledger; l.BatchSize < 0 {
+	l := v.cfg.Ledger
+	if l.BatchSize < 0 {
 		line, shown := v.at("ledger.batch_size")
 		v.errorf("ledger.batch_size", line, "ledger.batch_size %q: must not be negative (0 takes the default, 500)", shown)
+	}
+	switch {
+	case l.CheckpointInterval < 0:
+		line, shown := v.at("ledger.checkpoint_interval")
+		v.errorf("ledger.checkpoint_interval", line, "ledger.checkpoint_interval %q: must not be negative (0 takes the default, 20ms)", shown)
+	case l.CheckpointInterval > 0 && l.Driver == "postgres":
+		line, shown := v.at("ledger.checkpoint_interval")
+		v.errorf("ledger.checkpoint_interval", line, "ledger.checkpoint_interval %q: only a sqlite ledger has a WAL to checkpoint; remove it for postgres", shown)
 	}
 }
 

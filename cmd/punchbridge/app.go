@@ -164,7 +164,7 @@ func identityConfig(c config.IdentityConfig) identity.Config {
 func openLedger(ctx context.Context, c config.LedgerConfig) (ledger.Ledger, error) {
 	switch c.Driver {
 	case "", "sqlite":
-		l, err := sqlite.Open(ctx, c.Path)
+		l, err := sqlite.Open(ctx, c.Path, sqlite.WithCheckpointInterval(c.CheckpointInterval))
 		if err != nil {
 			return nil, fmt.Errorf("open ledger %s: %w", c.Path, err)
 		}

@@ -14,10 +14,11 @@ import (
 // and a month's pull spent a quarter of the writer's time checkpointing.
 // So the writer's connection does not checkpoint, and a goroutine with a
 // connection of its own does, beside the writer: commits kick it, and it
-// runs at most once per checkpointEvery.
+// runs at most once an interval (WithCheckpointInterval).
 const (
-	// checkpointEvery bounds how often the checkpointer runs while
-	// commits keep coming.
+	// checkpointEvery is the default interval. Longer ones cost less CPU
+	// an event under load but make the latency of writes less even
+	// (docs/PERFORMANCE.md).
 	checkpointEvery = 20 * time.Millisecond
 	// walPagesRestart is the WAL size at which the checkpointer also
 	// makes the writer start the WAL over. A passive checkpoint never
@@ -35,21 +36,22 @@ const (
 
 // checkpointer runs checkpoints on its own connection.
 type checkpointer struct {
-	db   *sql.DB
-	kick chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	db    *sql.DB
+	every time.Duration // at most one run an interval
+	kick  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-func startCheckpointer(db *sql.DB) *checkpointer {
+func startCheckpointer(db *sql.DB, every time.Duration) *checkpointer {
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	c := &checkpointer{db: db, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{db: db, every: every, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -79,7 +81,7 @@ func (c *checkpointer) run() {
 		if pages, err := c.checkpoint(ctx, "PASSIVE"); err == nil && pages >= walPagesRestart {
 			_, _ = c.checkpoint(ctx, "RESTART")
 		}
-		t.Reset(checkpointEvery)
+		t.Reset(c.every)
 		select {
 		case <-t.C:
 		case <-c.stop:
