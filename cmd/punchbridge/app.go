@@ -11,6 +11,7 @@ import (
 
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/coord"
 	"github.com/punchbridge/punchbridge/identity"
 	"github.com/punchbridge/punchbridge/ingest"
 	"github.com/punchbridge/punchbridge/jobs"
@@ -43,6 +44,10 @@ type app struct {
 	// claims batches the Redis dedupe claims of concurrent ingests into
 	// one round trip; nil without Redis.
 	claims *groupcommit.Claims
+	// forgetRedis deletes every Redis key under the config's prefix on
+	// Close, for a run whose ledger goes away with it (a demo on a
+	// temporary ledger): its claims would otherwise outlive it by days.
+	forgetRedis bool
 }
 
 // openApp builds everything cfg describes. The caller closes the app.
@@ -186,6 +191,12 @@ func (a *app) Close() error {
 	}
 	err = errors.Join(err, a.writer.Close()) // commits what is queued, then closes the ledger
 	if a.coord != nil {
+		if a.forgetRedis {
+			// After the writers: the claims' last commits are in.
+			if _, ferr := coord.DeleteAll(context.Background(), a.coord.rdb, a.coord.keys); ferr != nil {
+				err = errors.Join(err, fmt.Errorf("redis: delete the run's keys: %w", ferr))
+			}
+		}
 		err = errors.Join(err, a.coord.Close())
 	}
 	return err

@@ -18,6 +18,7 @@ import (
 // redis: block has none and runs as one process.
 type coordination struct {
 	rdb        *redis.Client
+	keys       coord.Keys // under the config's prefix
 	dedupe     *coord.Dedupe
 	deliveries *coord.Deliveries
 	locker     *coord.Locker
@@ -40,6 +41,7 @@ func openCoordination(c *config.RedisConfig, now func() time.Time) (*coordinatio
 	rdb := redis.NewClient(opts)
 	return &coordination{
 		rdb:        rdb,
+		keys:       coord.NewKeys(c.Prefix),
 		dedupe:     coord.NewDedupe(rdb, c.Prefix, 0),
 		deliveries: coord.NewDeliveries(rdb, c.Prefix, 0),
 		locker:     coord.NewLocker(rdb, c.Prefix, now),

@@ -48,7 +48,8 @@ on a day explains it.
 With --data DIR the ledger persists: run it twice and the second run pulls
 the same punches, stores none of them again and pushes nothing new. With
 --redis URL the run also de-duplicates, leases deliveries and caches the
-platform token in that Redis, as replicas sharing it would.
+platform token in that Redis, as replicas sharing it would, under a prefix
+of its own; without --data its keys are deleted with the ledger at the end.
 
 Examples:
   punchbridge demo
@@ -240,7 +241,14 @@ func demo(ctx context.Context, o demoOptions, log *slog.Logger) (*demoSummary, e
 	if err != nil {
 		return nil, err
 	}
-	defer a.Close()
+	// A temporary ledger goes with its directory; the run's Redis keys go
+	// with it, not days later with their TTLs.
+	a.forgetRedis = temp
+	defer func() {
+		if err := a.Close(); err != nil {
+			log.Warn("closing the demo's ledger and Redis failed", "err", err)
+		}
+	}()
 	job, err := a.syncJob(cfg.Jobs[0])
 	if err != nil {
 		return nil, err

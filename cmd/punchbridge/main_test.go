@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/punchbridge/punchbridge/internal/testenv"
 )
@@ -153,9 +154,24 @@ func TestHelpAndUsage(t *testing.T) {
 }
 
 // TestDemoWithRedis runs the demo with Redis coordination: dedupe claims,
-// delivery leases and the shared token cache; the result is the same.
+// delivery leases and the shared token cache; the result is the same, and
+// the run's keys go with its temporary ledger.
 func TestDemoWithRedis(t *testing.T) {
 	url := testenv.RedisURL(t)
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	demoKeys := func() int {
+		keys, err := rdb.Keys(t.Context(), "pbdemo:*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(keys)
+	}
+	before := demoKeys()
 	code, stdout, stderr := runCmd(t, nil, "demo", "--json", "--employees", "20", "--days", "2", "--redis", url)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
@@ -166,5 +182,8 @@ func TestDemoWithRedis(t *testing.T) {
 	}
 	if !strings.HasPrefix(sum.Check, "ok") || sum.RecordsPushed != 19*2 || sum.Duplicates == 0 {
 		t.Fatalf("summary %+v", sum)
+	}
+	if after := demoKeys(); after != before {
+		t.Errorf("%d demo keys in Redis after the run, %d before: the run's keys outlived its temporary ledger", after, before)
 	}
 }
