@@ -155,11 +155,3 @@ func (e Event) Marshal() ([]byte, error) {
 	}
 	return b, nil
 }
-
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}

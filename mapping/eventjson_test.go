@@ -37,6 +37,14 @@ func marshalFingerprint(t *testing.T, e Event) string {
 	return hex.EncodeToString(sum[:16])
 }
 
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
 // checkSameAsEncodingJSON fails t unless AppendJSON and json.Marshal agree
 // on e: the same bytes, or both an error; and Fingerprint agrees with the
 // fingerprint's first definition.

@@ -31,7 +31,10 @@ shows what the durable write costs.
 
 It needs the config's redis section. Its claims stay pending under
 redis.prefix until their lease lapses (a copy sent meanwhile counts as a
-copy); give each run a prefix of its own. When interrupted it prints the
+copy); give each run a prefix of its own. The receivers queue the follow-up
+reads of pushed punches as in serve, but nothing runs them: give the
+connector a queue_size above the run's pushes, or pushes past it are
+answered 503 (queue full), as serve answers a burst that outruns its queue. When interrupted it prints the
 requests and events it received and how many events were new to Redis.
 
 Example:

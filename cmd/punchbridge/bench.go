@@ -30,12 +30,12 @@ to --concurrency requests in flight, and checks every reply as the platform
 does (once the last reply is in, so that the checks take no CPU from the
 server during the run). It reports requests/s and events/s of acknowledged
 deliveries, the latency p50/p90/p99/max (with --rate, from the moment the
-schedule said to send) and the failures by kind. Then it checks that every event was stored
-exactly once: in the ledger of --config, or through the admin API at
---admin-url with a viewer token. The check reads employees' events by their
-employee numbers, so the serving config should map users by job_number (the
-default) from a directory that knows them, such as 'bench fake' serves;
-unmapped users' events are found among the quarantined ones.
+schedule said to send) and the failures by kind. Then it checks that every
+event was stored exactly once: in the ledger of --config, or through the
+admin API at --admin-url with a viewer token. The check reads employees'
+events by their employee numbers, so the serving config should map users by
+job_number (the default) from a directory that knows them, such as 'bench
+fake' serves; unmapped users' events are found among the quarantined ones.
 
   dingtalk  attendance_check_record HTTP pushes of --batch punches each.
             --owner-key is the connector's owner_key (its app_key unless set).
