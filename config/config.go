@@ -70,6 +70,10 @@ type RedisConfig struct {
 // ServerConfig configures `punchbridge serve`.
 type ServerConfig struct {
 	Listen string `yaml:"listen"` // default ":8080"
+	// DebugListen, when set, is a second host:port on which the Go
+	// runtime's profiles are served (/debug/pprof/), without
+	// authentication: keep it on loopback or a private network.
+	DebugListen string `yaml:"debug_listen"`
 }
 
 // AdminConfig lists who may use the admin API and the status page. With no

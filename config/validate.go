@@ -125,6 +125,16 @@ func (v validator) server() {
 		line, shown := v.at("server.listen")
 		v.errorf("server.listen", line, "server.listen %q: want host:port, such as :8080 or 127.0.0.1:8080", shown)
 	}
+	if s.DebugListen == "" {
+		return
+	}
+	line, shown := v.at("server.debug_listen")
+	// Port 0 is any free port, twice two different ones.
+	if _, port, err := net.SplitHostPort(s.DebugListen); err != nil {
+		v.errorf("server.debug_listen", line, "server.debug_listen %q: want host:port, such as 127.0.0.1:6060, or leave it out to serve no profiles", shown)
+	} else if s.DebugListen == s.Listen && port != "0" {
+		v.errorf("server.debug_listen", line, "server.debug_listen %q: is server.listen too; the profiles need a port of their own, such as 127.0.0.1:6060", shown)
+	}
 }
 
 func (v validator) ledgerBatch() {

@@ -17,7 +17,7 @@ import (
 	"github.com/punchbridge/punchbridge/server"
 )
 
-const baselineUsage = `usage: punchbridge bench baseline --config FILE [--listen ADDR]
+const baselineUsage = `usage: punchbridge bench baseline --config FILE [--listen ADDR] [--debug-listen ADDR]
 
 bench baseline serves the config's webhook routes as 'serve' does, with the
 same HTTP stack and the same receivers (signature check, AES decryption,
@@ -44,16 +44,20 @@ Example:
 `
 
 func runBenchBaseline(ctx context.Context, env *cmdEnv, args []string) int {
-	cfg, ln, code := serverCommand(env, "bench baseline", baselineUsage, args)
+	cfg, ln, debugLn, code := serverCommand(env, "bench baseline", baselineUsage, args)
 	if cfg == nil {
 		return code
 	}
 	if cfg.Redis == nil {
 		ln.Close()
+		if debugLn != nil {
+			debugLn.Close()
+		}
 		fmt.Fprintf(env.stderr, "bench baseline: %s has no redis section; the baseline claims every event in Redis: add redis: {url: redis://127.0.0.1:6379/0}\n", cfg.File)
 		return exitUsage
 	}
 	log := slog.New(slog.NewJSONHandler(env.stderr, nil))
+	defer startDebug(debugLn, log)()
 	b, err := serveBaseline(ctx, cfg, log, ln)
 	if err != nil {
 		log.Error("bench baseline stopped", "err", err)

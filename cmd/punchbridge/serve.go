@@ -17,7 +17,7 @@ import (
 	"github.com/punchbridge/punchbridge/server"
 )
 
-const serveUsage = `usage: punchbridge serve --config FILE [--listen ADDR]
+const serveUsage = `usage: punchbridge serve --config FILE [--listen ADDR] [--debug-listen ADDR]
 
 Runs the webhook receivers, the health endpoints and the job scheduler
 until interrupted.
@@ -27,11 +27,12 @@ Example:
 `
 
 func runServe(ctx context.Context, env *cmdEnv, args []string) int {
-	cfg, ln, code := serverCommand(env, "serve", serveUsage, args)
+	cfg, ln, debugLn, code := serverCommand(env, "serve", serveUsage, args)
 	if cfg == nil {
 		return code
 	}
 	log := slog.New(slog.NewJSONHandler(env.stderr, nil))
+	defer startDebug(debugLn, log)()
 	if err := serve(ctx, cfg, log, ln); err != nil {
 		log.Error("serve stopped", "err", err)
 		return exitFailure
@@ -40,37 +41,55 @@ func runServe(ctx context.Context, env *cmdEnv, args []string) int {
 }
 
 // serverCommand parses the flags of a command that serves HTTP (--config,
-// --listen), loads the config and listens on its server.listen, or on
-// --listen when that is set. On --help or a failure, which it explains on
-// stderr, it returns a nil config and the exit code.
-func serverCommand(env *cmdEnv, name, usage string, args []string) (*config.Config, net.Listener, int) {
+// --listen, --debug-listen), loads the config and listens on its
+// server.listen, or on --listen when that is set, and for profiles on
+// server.debug_listen or --debug-listen (debug is nil when neither is set).
+// On --help or a failure, which it explains on stderr, it returns a nil
+// config and the exit code.
+func serverCommand(env *cmdEnv, name, usage string, args []string) (cfg *config.Config, ln, debug net.Listener, code int) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	fs.Usage = func() { fmt.Fprint(env.stderr, usage); fs.PrintDefaults() }
 	cfgPath := fs.String("config", "", "config file (required)")
 	listen := fs.String("listen", "", "listen address (default: server.listen from the config)")
+	debugListen := fs.String("debug-listen", "", "address serving Go profiles at /debug/pprof/, unauthenticated: keep it on loopback (default: server.debug_listen from the config, or none)")
 	if code, done := parseFlags(fs, args); done {
-		return nil, nil, code
+		return nil, nil, nil, code
 	}
 	if *cfgPath == "" {
 		fmt.Fprintf(env.stderr, "%s: --config is required\n", name)
 		fs.Usage()
-		return nil, nil, exitUsage
+		return nil, nil, nil, exitUsage
 	}
 	cfg, err := config.Load(*cfgPath, env.getenv)
 	if err != nil {
 		fmt.Fprintln(env.stderr, err)
-		return nil, nil, exitFailure
+		return nil, nil, nil, exitFailure
 	}
 	if *listen != "" {
 		cfg.Server.Listen = *listen
 	}
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if *debugListen != "" {
+		if _, _, err := net.SplitHostPort(*debugListen); err != nil {
+			fmt.Fprintf(env.stderr, "%s: --debug-listen %q: want host:port, such as 127.0.0.1:6060\n", name, *debugListen)
+			return nil, nil, nil, exitUsage
+		}
+		cfg.Server.DebugListen = *debugListen
+	}
+	ln, err = net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "%s: listen on %s: %v\n", name, cfg.Server.Listen, err)
-		return nil, nil, exitFailure
+		return nil, nil, nil, exitFailure
 	}
-	return cfg, ln, exitOK
+	if cfg.Server.DebugListen != "" {
+		debug, err = net.Listen("tcp", cfg.Server.DebugListen)
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(env.stderr, "%s: listen for profiles on %s: %v; pick a free port or leave server.debug_listen out\n", name, cfg.Server.DebugListen, err)
+			return nil, nil, nil, exitFailure
+		}
+	}
+	return cfg, ln, debug, exitOK
 }
 
 // serve runs until ctx ends, answering HTTP on ln (which it closes).
