@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/punchbridge/punchbridge/coord"
@@ -76,8 +76,32 @@ type Ingester struct {
 	eventSinks []string
 	metrics    *metrics.Metrics // nil records nothing
 
-	mu    sync.Mutex
-	total Counts
+	total atomicCounts
+}
+
+// atomicCounts is Counts that concurrent Ingest calls add to without a
+// lock: every webhook adds to it, and a lock every webhook takes is where
+// they queue behind a holder the scheduler set aside (docs/PERFORMANCE.md,
+// lock convoys).
+type atomicCounts struct {
+	received, stored, revisions, duplicates, rejected, quarantined atomic.Int64
+}
+
+func (a *atomicCounts) add(c Counts) {
+	a.received.Add(int64(c.Received))
+	a.stored.Add(int64(c.Stored))
+	a.revisions.Add(int64(c.Revisions))
+	a.duplicates.Add(int64(c.Duplicates))
+	a.rejected.Add(int64(c.Rejected))
+	a.quarantined.Add(int64(c.Quarantined))
+}
+
+// load returns the counts, each read on its own: a Counts read while
+// Ingest calls run may hold one call's stored events and not yet its
+// received ones.
+func (a *atomicCounts) load() Counts {
+	return Counts{Received: int(a.received.Load()), Stored: int(a.stored.Load()), Revisions: int(a.revisions.Load()),
+		Duplicates: int(a.duplicates.Load()), Rejected: int(a.rejected.Load()), Quarantined: int(a.quarantined.Load())}
 }
 
 // New returns an Ingester writing to l, mapping users with ids and marking
@@ -165,9 +189,7 @@ func (in *Ingester) Ingest(ctx context.Context, events []mapping.Event) (Counts,
 			return c, err
 		}
 	}
-	in.mu.Lock()
-	in.total.Add(c)
-	in.mu.Unlock()
+	in.total.add(c)
 	if len(events) > 0 {
 		in.metrics.IngestCounts(events[0].Connector, metrics.Counts(c))
 	}
@@ -357,11 +379,7 @@ func (in *Ingester) Emit(ctx context.Context, events []mapping.Event) error {
 }
 
 // Totals returns the counts of every Ingest call so far.
-func (in *Ingester) Totals() Counts {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.total
-}
+func (in *Ingester) Totals() Counts { return in.total.load() }
 
 // Remap gives the quarantined events of a platform user the employee id the
 // identity table now holds, and marks their days dirty. It returns how many

@@ -3,10 +3,11 @@ package dingtalk
 import (
 	"context"
 	"errors"
-	"maps"
+	"hash/maphash"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
@@ -44,16 +45,35 @@ type job struct {
 	task     int64 // the stored task behind the job, 0 when it has none
 }
 
+// lockShards is how many parts the follow-up queue and the redelivery set
+// are split into, each under a lock of its own. Every webhook takes both.
+// With one lock each, a holder that the scheduler set aside under load
+// (preempted, or assisting the garbage collector while it grew a slice of
+// a hundred thousand queued punches) held up every webhook behind it, and
+// once waiters have waited a millisecond Go's mutex passes the lock from
+// one to the next only as fast as the scheduler runs them: a convoy, and
+// the p99 tail of docs/PERFORMANCE.md.
+const lockShards = 16
+
 // queue is the bounded follow-up queue. push never blocks: a full queue
 // refuses, and the delivery is refused with it so the platform retries.
+// Its jobs are spread over lockShards shards; which shard holds a job does
+// not matter, since popDue looks at them all.
 type queue struct {
+	limit  int
+	n      atomic.Int64  // jobs held or being added, in all shards
+	next   atomic.Uint32 // the shard of the next push
+	shards [lockShards]queueShard
+	notify chan struct{}
+}
+
+// queueShard is one part of a queue.
+type queueShard struct {
 	mu    sync.Mutex
-	limit int
 	items []job
 	// punches holds the refreshes of single pushed punches, the one job
 	// every pushed punch queues, in a compact form (punchEntry).
 	punches []punchEntry
-	notify  chan struct{}
 }
 
 // punchEntry is a jobPunch job of one user and no stored task, as the
@@ -93,19 +113,26 @@ func (q *queue) push(jobs ...job) bool {
 	if len(jobs) == 0 {
 		return true
 	}
-	q.mu.Lock()
-	if len(q.items)+len(q.punches)+len(jobs) > q.limit {
-		q.mu.Unlock()
+	if q.n.Add(int64(len(jobs))) > int64(q.limit) {
+		q.n.Add(-int64(len(jobs)))
 		return false
 	}
+	// Copied before the lock is taken, so that no allocation (and no
+	// garbage-collection work it may bring) happens under it.
+	var one [1]punchEntry
+	punches, items := one[:0], []job(nil)
 	for _, j := range jobs {
 		if p, ok := compactPunch(j); ok {
-			q.punches = append(q.punches, p)
+			punches = append(punches, p)
 		} else {
-			q.items = append(q.items, j)
+			items = append(items, j)
 		}
 	}
-	q.mu.Unlock()
+	s := &q.shards[q.next.Add(1)%lockShards]
+	s.mu.Lock()
+	s.punches = append(s.punches, punches...)
+	s.items = append(s.items, items...)
+	s.mu.Unlock()
 	select {
 	case q.notify <- struct{}{}:
 	default:
@@ -116,10 +143,27 @@ func (q *queue) push(jobs ...job) bool {
 // popDue removes and returns the jobs due at now, and the earliest due
 // time of those left (zero when none are left).
 func (q *queue) popDue(now time.Time) (due []job, next time.Time) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	keep := q.items[:0]
-	for _, j := range q.items {
+	for i := range q.shards {
+		var n time.Time
+		due, n = q.shards[i].popDue(now, due)
+		if !n.IsZero() && (next.IsZero() || n.Before(next)) {
+			next = n
+		}
+	}
+	q.n.Add(-int64(len(due)))
+	return due, next
+}
+
+// Len is the number of queued jobs.
+func (q *queue) Len() int { return int(q.n.Load()) }
+
+// popDue appends the shard's jobs due at now to due and removes them; next
+// is the earliest due time of those left (zero when none are left).
+func (s *queueShard) popDue(now time.Time, due []job) (_ []job, next time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := s.items[:0]
+	for _, j := range s.items {
 		if !j.due.After(now) {
 			due = append(due, j)
 			continue
@@ -129,11 +173,11 @@ func (q *queue) popDue(now time.Time) (due []job, next time.Time) {
 			next = j.due
 		}
 	}
-	clear(q.items[len(keep):])
-	q.items = keep
+	clear(s.items[len(keep):])
+	s.items = keep
 	nowNs, nextP := now.UnixNano(), int64(0)
-	keepP := q.punches[:0]
-	for _, p := range q.punches {
+	keepP := s.punches[:0]
+	for _, p := range s.punches {
 		if p.due <= nowNs {
 			due = append(due, p.job())
 			continue
@@ -143,19 +187,12 @@ func (q *queue) popDue(now time.Time) (due []job, next time.Time) {
 			nextP = p.due
 		}
 	}
-	clear(q.punches[len(keepP):])
-	q.punches = keepP
+	clear(s.punches[len(keepP):])
+	s.punches = keepP
 	if d := time.Unix(0, nextP); nextP != 0 && (next.IsZero() || d.Before(next)) {
 		next = d
 	}
 	return due, next
-}
-
-// Len is the number of queued jobs.
-func (q *queue) Len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.items) + len(q.punches)
 }
 
 // Work runs the connector's own work until ctx ends: it drains the
@@ -323,48 +360,76 @@ func (c *Connector) retry(ctx context.Context, err error, j job) {
 	}
 }
 
-// seenSet remembers the last n event ids, to drop redeliveries.
+// seenSet remembers recent event ids, to drop redeliveries: about the
+// last n, spread over lockShards shards by a hash of the id, each
+// forgetting its oldest first.
 type seenSet struct {
+	seed   maphash.Seed
+	shards [lockShards]seenShard
+}
+
+// seenShard is one part of a seenSet: its ids, and a ring of them in the
+// order they were added.
+type seenShard struct {
 	mu   sync.Mutex
 	ids  map[string]bool
 	ring []string
 	next int
 }
 
-func newSeenSet(n int) *seenSet { return &seenSet{ids: map[string]bool{}, ring: make([]string, n)} }
+func newSeenSet(n int) *seenSet {
+	s := &seenSet{seed: maphash.MakeSeed()}
+	per := max(1, (n+lockShards-1)/lockShards)
+	for i := range s.shards {
+		s.shards[i].ids = make(map[string]bool, per)
+		s.shards[i].ring = make([]string, per)
+	}
+	return s
+}
+
+func (s *seenSet) shard(id string) *seenShard {
+	return &s.shards[maphash.String(s.seed, id)%lockShards]
+}
 
 func (s *seenSet) has(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ids[id]
+	sh := s.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.ids[id]
 }
 
 func (s *seenSet) add(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ids[id] {
+	sh := s.shard(id)
+	// An id cut from a decrypted callback would keep all of it alive.
+	id = strings.Clone(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.ids[id] {
 		return
 	}
-	if old := s.ring[s.next]; old != "" {
-		delete(s.ids, old)
+	if old := sh.ring[sh.next]; old != "" {
+		delete(sh.ids, old)
 	}
-	s.ring[s.next] = id
-	s.ids[id] = true
-	s.next = (s.next + 1) % len(s.ring)
+	sh.ring[sh.next] = id
+	sh.ids[id] = true
+	sh.next = (sh.next + 1) % len(sh.ring)
 }
 
 // hookStats counts what the receiver and the Stream did with deliveries.
+// Every webhook counts at least once, so a count is an atomic add, not a
+// lock (see lockShards).
 type hookStats struct {
-	mu sync.Mutex
-	m  map[string]int
+	m sync.Map // string → *atomic.Int64
 }
 
-func newHookStats() *hookStats { return &hookStats{m: map[string]int{}} }
+func newHookStats() *hookStats { return &hookStats{} }
 
 func (h *hookStats) add(key string) {
-	h.mu.Lock()
-	h.m[key]++
-	h.mu.Unlock()
+	n, ok := h.m.Load(key)
+	if !ok {
+		n, _ = h.m.LoadOrStore(key, new(atomic.Int64))
+	}
+	n.(*atomic.Int64).Add(1)
 }
 
 // CallbackStats counts deliveries by outcome: "accepted", "check_url",
@@ -376,9 +441,12 @@ func (h *hookStats) add(key string) {
 // and for Stream "stream:connected", "stream:ping", "stream:disconnect",
 // "stream:frame_error".
 func (c *Connector) CallbackStats() map[string]int {
-	c.hooks.mu.Lock()
-	defer c.hooks.mu.Unlock()
-	return maps.Clone(c.hooks.m)
+	out := map[string]int{}
+	c.hooks.m.Range(func(k, v any) bool {
+		out[k.(string)] = int(v.(*atomic.Int64).Load())
+		return true
+	})
+	return out
 }
 
 // QueueLen is the number of follow-up jobs waiting.

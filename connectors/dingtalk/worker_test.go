@@ -3,8 +3,11 @@ package dingtalk
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -228,4 +231,118 @@ func BenchmarkQueuePushedPunches(b *testing.B) {
 		runtime.KeepAlive(q)
 	}
 	b.ReportMetric(held, "B/punch")
+}
+
+// TestQueueLimitUnderConcurrentPushes pushes from many goroutines at once
+// into the sharded queue: it takes exactly its limit, no more, and gives
+// every job it took back once due.
+func TestQueueLimitUnderConcurrentPushes(t *testing.T) {
+	const limit, pushers, each = 1000, 16, 100 // 1,600 pushes for 1,000 places
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, shanghai)
+	q := newQueue(limit)
+	var taken atomic.Int64
+	var wg sync.WaitGroup
+	for g := range pushers {
+		wg.Go(func() {
+			for i := range each {
+				j := job{kind: jobPunch, users: []string{fmt.Sprintf("u%d-%d", g, i)}, from: t0, due: t0.Add(time.Minute), via: mapping.ViaWebhook}
+				if i%10 == 0 { // now and then a job that is not a lone punch
+					j = job{kind: jobInstance, instance: fmt.Sprintf("proc-%d-%d", g, i), due: t0.Add(time.Minute)}
+				}
+				if q.push(j) {
+					taken.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if taken.Load() != limit || q.Len() != limit {
+		t.Fatalf("took %d jobs, Len %d; want %d each", taken.Load(), q.Len(), limit)
+	}
+	if due, next := q.popDue(t0); len(due) != 0 || !next.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("before they are due: %d jobs, next %v", len(due), next)
+	}
+	due, next := q.popDue(t0.Add(time.Minute))
+	seen := map[string]bool{}
+	for _, j := range due {
+		key := j.instance
+		if j.kind == jobPunch {
+			key = j.users[0]
+		}
+		if seen[key] {
+			t.Fatalf("job %s popped twice", key)
+		}
+		seen[key] = true
+	}
+	if len(due) != limit || !next.IsZero() || q.Len() != 0 {
+		t.Fatalf("popped %d jobs (next %v, Len %d after), want %d and an empty queue", len(due), next, q.Len(), limit)
+	}
+	if !q.push(job{kind: jobDays, users: []string{"u"}, from: t0, to: t0.Add(time.Hour), due: t0}) {
+		t.Fatal("the emptied queue refused a job")
+	}
+}
+
+// TestSeenSet checks the redelivery set: it remembers what was added,
+// about the last n ids of many, the newest among them, and is safe for
+// concurrent use.
+func TestSeenSet(t *testing.T) {
+	const n = 4096
+	s := newSeenSet(n)
+	if s.has("e1") {
+		t.Fatal("an empty set has e1")
+	}
+	s.add("e1")
+	s.add("e1") // a second add of the same id takes no second place
+	if !s.has("e1") || s.has("e2") {
+		t.Fatalf("after adding e1: has(e1) %v, has(e2) %v", s.has("e1"), s.has("e2"))
+	}
+	const total = 10 * n
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := g; i < total; i += 8 {
+				id := fmt.Sprintf("id-%06d", i)
+				s.add(id)
+				if !s.has(id) {
+					t.Errorf("%s forgotten at once", id)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	held := 0
+	for i := range total {
+		if s.has(fmt.Sprintf("id-%06d", i)) {
+			held++
+		}
+	}
+	// Each shard holds its share of n, rounded up; each took far more
+	// than its share of the 40,960 ids, so every shard is full.
+	if want := lockShards * ((n + lockShards - 1) / lockShards); held != want {
+		t.Errorf("holds %d of %d ids, want %d", held, total, want)
+	}
+	if s.has("e1") {
+		t.Error("e1, the oldest, is still held after 40,960 newer ids")
+	}
+}
+
+// TestHookStatsConcurrent counts from many goroutines at once.
+func TestHookStatsConcurrent(t *testing.T) {
+	h := newHookStats()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for range 1000 {
+				h.add("accepted")
+				h.add(fmt.Sprintf("event:%d", g%2))
+			}
+		})
+	}
+	wg.Wait()
+	c := &Connector{hooks: h}
+	want := map[string]int{"accepted": 8000, "event:0": 4000, "event:1": 4000}
+	if got := c.CallbackStats(); !maps.Equal(got, want) {
+		t.Errorf("counts %v, want %v", got, want)
+	}
 }

@@ -3,6 +3,7 @@ package msgcrypt
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -34,8 +35,29 @@ const DefaultNonceLimit = 100_000
 // evil: the oldest key is the nearest to expiry anyway, and the timestamp
 // window still bounds replays, whereas refusing new keys would reject
 // genuine deliveries. It is safe for concurrent use.
+//
+// Every webhook records a key, so a store of thousands of keys is split
+// into up to nonceShards shards by a hash of the key, each under a lock of
+// its own and holding its share of the limit, oldest dropped first: with
+// one lock, a holder the scheduler set aside under load held up every
+// webhook behind it (a lock convoy, docs/PERFORMANCE.md).
 type MemoryNonces struct {
-	now   func() time.Time
+	now    func() time.Time
+	limit  int
+	seed   maphash.Seed
+	shards []nonceShard
+}
+
+// nonceShards is the most shards a MemoryNonces has, and
+// keysPerNonceShard the fewest keys a shard holds, so that a small store
+// (the tests' few keys) keeps one order for all of them.
+const (
+	nonceShards       = 16
+	keysPerNonceShard = 1024
+)
+
+// nonceShard is one part of a MemoryNonces.
+type nonceShard struct {
 	limit int
 
 	mu   sync.Mutex
@@ -81,7 +103,24 @@ func NewMemoryNoncesLimit(now func() time.Time, limit int) *MemoryNonces {
 	if limit <= 0 {
 		limit = DefaultNonceLimit
 	}
-	return &MemoryNonces{now: now, limit: limit, keys: make(map[string]entry)}
+	n := min(nonceShards, max(1, limit/keysPerNonceShard))
+	m := &MemoryNonces{now: now, limit: limit, seed: maphash.MakeSeed(), shards: make([]nonceShard, n)}
+	for i := range m.shards {
+		// The shares add up to the limit: the first limit%n take one more.
+		m.shards[i].limit = limit / n
+		if i < limit%n {
+			m.shards[i].limit++
+		}
+		m.shards[i].keys = make(map[string]entry)
+	}
+	return m
+}
+
+func (m *MemoryNonces) shard(key string) *nonceShard {
+	if len(m.shards) == 1 {
+		return &m.shards[0]
+	}
+	return &m.shards[maphash.String(m.seed, key)%uint64(len(m.shards))]
 }
 
 // Seen implements NonceStore.
@@ -92,22 +131,25 @@ func (m *MemoryNonces) Seen(ctx context.Context, key string, ttl time.Duration) 
 	if ttl <= 0 {
 		return false, fmt.Errorf("msgcrypt: nonce ttl %s, want > 0", ttl)
 	}
-	now := m.now()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.expire(now)
-	if e, ok := m.keys[key]; ok && now.Before(e.expiry) {
-		return true, nil
+	return m.shard(key).seen(m.now(), key, ttl), nil
+}
+
+func (s *nonceShard) seen(now time.Time, key string, ttl time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire(now)
+	if e, ok := s.keys[key]; ok && now.Before(e.expiry) {
+		return true
 	}
-	m.gen++
-	e := entry{expiry: now.Add(ttl), gen: m.gen}
-	m.keys[key] = e
-	m.queue = append(m.queue, queued{key: key, entry: e})
-	for len(m.queue)-m.head > m.limit {
-		m.pop()
+	s.gen++
+	e := entry{expiry: now.Add(ttl), gen: s.gen}
+	s.keys[key] = e
+	s.queue = append(s.queue, queued{key: key, entry: e})
+	for len(s.queue)-s.head > s.limit {
+		s.pop()
 	}
-	m.compact()
-	return false, nil
+	s.compact()
+	return false
 }
 
 // Forget implements NonceForgetter.
@@ -115,46 +157,55 @@ func (m *MemoryNonces) Forget(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.keys, key)
+	s := m.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.keys, key)
 	return nil
 }
 
-// Len reports how many keys are held, expired ones not yet dropped included.
+// Len reports how many keys are held. A shard drops its expired keys when
+// it is next used; Len drops them in every shard first.
 func (m *MemoryNonces) Len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.keys)
+	now := m.now()
+	n := 0
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		s.expire(now)
+		n += len(s.keys)
+		s.mu.Unlock()
+	}
+	return n
 }
 
 // expire pops queue entries that have expired by now.
-func (m *MemoryNonces) expire(now time.Time) {
-	for m.head < len(m.queue) && !now.Before(m.queue[m.head].expiry) {
-		m.pop()
+func (s *nonceShard) expire(now time.Time) {
+	for s.head < len(s.queue) && !now.Before(s.queue[s.head].expiry) {
+		s.pop()
 	}
 }
 
 // pop removes the oldest queue entry and its key, unless the key was
 // forgotten or recorded again since.
-func (m *MemoryNonces) pop() {
-	q := m.queue[m.head]
-	m.queue[m.head] = queued{} // let the key string be collected
-	m.head++
-	if e, ok := m.keys[q.key]; ok && e.gen == q.gen {
-		delete(m.keys, q.key)
+func (s *nonceShard) pop() {
+	q := s.queue[s.head]
+	s.queue[s.head] = queued{} // let the key string be collected
+	s.head++
+	if e, ok := s.keys[q.key]; ok && e.gen == q.gen {
+		delete(s.keys, q.key)
 	}
 }
 
 // compact moves the live part of the queue to the front once the popped
 // part is at least half of it, so the slice stays within twice the limit
 // at an amortized constant cost per key.
-func (m *MemoryNonces) compact() {
-	if m.head == 0 || 2*m.head < len(m.queue) {
+func (s *nonceShard) compact() {
+	if s.head == 0 || 2*s.head < len(s.queue) {
 		return
 	}
-	n := copy(m.queue, m.queue[m.head:])
-	clear(m.queue[n:])
-	m.queue = m.queue[:n]
-	m.head = 0
+	n := copy(s.queue, s.queue[s.head:])
+	clear(s.queue[n:])
+	s.queue = s.queue[:n]
+	s.head = 0
 }

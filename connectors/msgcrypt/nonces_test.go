@@ -3,6 +3,8 @@ package msgcrypt
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -65,7 +67,7 @@ func TestMemoryNoncesLimit(t *testing.T) {
 	// The queue stays within twice the limit however many keys pass.
 	for i := range 1000 {
 		mustSeen(t, m, fmt.Sprint("k", i), time.Hour)
-		if q := len(m.queue); q > 2*3+1 {
+		if q := len(m.shards[0].queue); q > 2*3+1 {
 			t.Fatalf("queue holds %d entries for a limit of 3", q)
 		}
 	}
@@ -111,5 +113,54 @@ func TestMemoryNoncesBadInput(t *testing.T) {
 	}
 	if m.Len() != 0 {
 		t.Errorf("Len = %d after rejected calls", m.Len())
+	}
+}
+
+// TestMemoryNoncesShards checks a store large enough to be split into
+// shards: the shards' shares add up to the limit, concurrent callers see
+// each key unseen exactly once, and many more keys than the limit leave
+// it full, not over.
+func TestMemoryNoncesShards(t *testing.T) {
+	for _, tc := range []struct {
+		limit, shards int
+	}{
+		{3, 1},
+		{2047, 1},
+		{10_000, 9},
+		{DefaultNonceLimit, nonceShards},
+	} {
+		m := NewMemoryNoncesLimit(nil, tc.limit)
+		sum := 0
+		for i := range m.shards {
+			sum += m.shards[i].limit
+		}
+		if len(m.shards) != tc.shards || sum != tc.limit {
+			t.Errorf("limit %d: %d shards holding %d keys in all, want %d shards holding %d", tc.limit, len(m.shards), sum, tc.shards, tc.limit)
+		}
+	}
+
+	clk := &clock{now: time.Unix(1700000000, 0)}
+	const limit, keys, callers = 10_000, 5_000, 8
+	m := NewMemoryNoncesLimit(clk.Now, limit)
+	var unseen atomic.Int64
+	var wg sync.WaitGroup
+	for range callers { // every caller records the same keys
+		wg.Go(func() {
+			for i := range keys {
+				if !mustSeen(t, m, fmt.Sprint("nonce-", i), time.Hour) {
+					unseen.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if unseen.Load() != keys || m.Len() != keys {
+		t.Fatalf("%d keys reported unseen by %d callers, Len %d; want each once: %d", unseen.Load(), callers, m.Len(), keys)
+	}
+	for i := range 20 * limit {
+		mustSeen(t, m, fmt.Sprint("more-", i), time.Hour)
+	}
+	if n := m.Len(); n != limit {
+		t.Errorf("Len = %d after %d more keys, want the limit %d", n, 20*limit, limit)
 	}
 }
