@@ -6,8 +6,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 	"time"
 )
+
+// mutexProfileFraction is the share of contended sync.Mutex waits the
+// mutex profile records while the debug endpoint serves: one in this many.
+// A lock that queues every request (a convoy) shows there within seconds,
+// and sampling so few costs nothing measurable.
+const mutexProfileFraction = 100
 
 // debugHandler serves the Go runtime's profiles under /debug/pprof/, as
 // `go tool pprof` and `go tool trace` read them, and nothing else. It is
@@ -26,6 +33,8 @@ func debugHandler() http.Handler {
 
 // startDebug serves debugHandler on ln until the returned stop is called;
 // stop cuts off a profile still being taken. A nil ln serves nothing.
+// While it serves, the runtime samples contended mutexes for
+// /debug/pprof/mutex (see mutexProfileFraction); stop puts the rate back.
 func startDebug(ln net.Listener, log *slog.Logger) (stop func()) {
 	if ln == nil {
 		return func() {}
@@ -33,6 +42,7 @@ func startDebug(ln net.Listener, log *slog.Logger) (stop func()) {
 	// No WriteTimeout: a CPU profile or trace answers only after the
 	// seconds it was asked for.
 	srv := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
+	prevMutex := runtime.SetMutexProfileFraction(mutexProfileFraction)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -44,5 +54,6 @@ func startDebug(ln net.Listener, log *slog.Logger) (stop func()) {
 	return func() {
 		srv.Close()
 		<-done
+		runtime.SetMutexProfileFraction(prevMutex)
 	}
 }

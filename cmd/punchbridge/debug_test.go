@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,11 @@ func TestDebugEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	before := runtime.SetMutexProfileFraction(-1)
 	stop := startDebug(ln, slog.New(slog.DiscardHandler))
+	if got := runtime.SetMutexProfileFraction(-1); got != mutexProfileFraction {
+		t.Errorf("mutex profile fraction while serving: %d, want %d", got, mutexProfileFraction)
+	}
 	base := "http://" + ln.Addr().String()
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, tc := range []struct {
@@ -32,6 +37,7 @@ func TestDebugEndpoint(t *testing.T) {
 		{"GET", "/debug/pprof/", 200, contains("goroutine"), "the index listing the profiles"},
 		{"GET", "/debug/pprof/heap?debug=1", 200, contains("heap profile"), "a heap profile as text"},
 		{"GET", "/debug/pprof/goroutine?debug=1", 200, contains("goroutine profile"), "the goroutines"},
+		{"GET", "/debug/pprof/mutex?debug=1", 200, contains("sampling period=100"), "the contended mutexes, sampled"},
 		{"GET", "/debug/pprof/profile?seconds=1", 200, gzipped, "a CPU profile, gzipped protobuf"},
 		{"GET", "/debug/pprof/trace?seconds=0.2", 200, func(b []byte) bool { return bytes.HasPrefix(b, []byte("go 1.")) }, "an execution trace"},
 		{"POST", "/debug/pprof/profile", 405, nil, "a CPU profile asked for with POST"},
@@ -62,6 +68,9 @@ func TestDebugEndpoint(t *testing.T) {
 	stop()
 	if _, err := client.Get(base + "/debug/pprof/"); err == nil {
 		t.Error("the debug endpoint still answers after stop")
+	}
+	if got := runtime.SetMutexProfileFraction(-1); got != before {
+		t.Errorf("mutex profile fraction after stop: %d, want %d as before", got, before)
 	}
 }
 
