@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -204,5 +205,49 @@ func TestRateSpacesRequests(t *testing.T) {
 	res := loadgen.Run(t.Context(), loadgen.NewClient(4), reqs, sealer, loadgen.Options{Concurrency: 4, Rate: 2000})
 	if res.OK != 20 || res.Elapsed < 9500*time.Microsecond {
 		t.Errorf("%d ok in %s, want 20 in at least 9.5ms", res.OK, res.Elapsed)
+	}
+}
+
+// TestDingTalkWorkloadInTimeOrder checks that the pushes carry the
+// earliest punches of the company, in time order, with a morning's users
+// interleaved rather than one user's punches after another's; and that
+// each push's body holds the punches its Expected entries name.
+func TestDingTalkWorkloadInTimeOrder(t *testing.T) {
+	comp := company(loadgen.DingTalk, 30, 5).DingTalkCompany()
+	all, err := loadgen.DingTalkWorkload(comp, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(all.Expected); i++ {
+		if all.Expected[i].Time.Before(all.Expected[i-1].Time) {
+			t.Fatalf("punch %d (%s) before punch %d (%s)", i, all.Expected[i].Time, i-1, all.Expected[i-1].Time)
+		}
+	}
+	// The generated company lists each user's day together: in time
+	// order, the first punches of the morning are of many users.
+	users := map[string]bool{}
+	for _, e := range all.Expected[:30] {
+		users[e.Employee] = true
+	}
+	if len(users) < 10 {
+		t.Errorf("the first 30 punches are of %d employees, want the morning's users interleaved", len(users))
+	}
+	first, err := loadgen.DingTalkWorkload(comp, 40, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Expected) != 40 || len(first.Deliveries) != 10 {
+		t.Fatalf("%d punches in %d pushes, want 40 in 10", len(first.Expected), len(first.Deliveries))
+	}
+	for i, e := range first.Expected {
+		if e != all.Expected[i] {
+			t.Fatalf("punch %d of 40 is %+v, want the %dth earliest, %+v", i, e, i, all.Expected[i])
+		}
+		// The punch's user and instant are in its push's body.
+		user, ms, _ := strings.Cut(strings.TrimPrefix(e.ID, "dingtalk/"+comp.CorpID+"/punch/"), "-")
+		body := string(first.Deliveries[i/4].Plain)
+		if !strings.Contains(body, `"userId":"`+user+`"`) || !strings.Contains(body, `"checkTime":`+ms) {
+			t.Errorf("push %d does not hold punch %s: %s", i/4, e.ID, body)
+		}
 	}
 }

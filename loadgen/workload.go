@@ -1,10 +1,12 @@
 package loadgen
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,9 +84,11 @@ func (w Workload) Events() int {
 }
 
 // DingTalkWorkload builds attendance_check_record pushes of batch punches
-// each from the first events punches of company (all of them when events
-// is 0). Punches without a check time (the markers of
-// missing punches) are left out: the platform pushes none for them.
+// each from the first events punches of company in time order (all of
+// them when events is 0), as the platform pushes them when people punch:
+// a morning's users interleaved, not one user after another as the company
+// is generated. Punches without a check time (the markers of missing
+// punches) are left out: the platform pushes none for them.
 func DingTalkWorkload(company dingtalktest.Company, events, batch int) (Workload, error) {
 	if batch < 1 {
 		return Workload{}, fmt.Errorf("loadgen: batch %d: give at least 1 punch per request", batch)
@@ -106,13 +110,19 @@ func DingTalkWorkload(company dingtalktest.Company, events, batch int) (Workload
 		}
 		seen[id] = true
 		recs = append(recs, r)
-		w.Expected = append(w.Expected, Expected{ID: id, Employee: jobs[r.UserID], Time: r.CheckTime})
-		if events > 0 && len(recs) == events {
-			break
-		}
 	}
 	if events > 0 && len(recs) < events {
 		return Workload{}, fmt.Errorf("loadgen: the company has %d punches, fewer than the %d asked for; give more --employees or --days", len(recs), events)
+	}
+	slices.SortStableFunc(recs, func(a, b dingtalktest.Record) int {
+		return cmp.Or(a.CheckTime.Compare(b.CheckTime), strings.Compare(a.UserID, b.UserID))
+	})
+	if events > 0 {
+		recs = recs[:events]
+	}
+	for _, r := range recs {
+		id := dingtalk.PunchID(company.CorpID, r.UserID, r.CheckTime.UnixMilli())
+		w.Expected = append(w.Expected, Expected{ID: id, Employee: jobs[r.UserID], Time: r.CheckTime})
 	}
 	// The platform's event ids are new for every workload: a receiver
 	// drops a redelivered event id before it stores anything, and a second

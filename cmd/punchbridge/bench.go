@@ -37,7 +37,9 @@ events by their employee numbers, so the serving config should map users by
 job_number (the default) from a directory that knows them, such as 'bench
 fake' serves; unmapped users' events are found among the quarantined ones.
 
-  dingtalk  attendance_check_record HTTP pushes of --batch punches each.
+  dingtalk  attendance_check_record HTTP pushes of --batch punches each, the
+            company's earliest --events punches in the order they were made
+            (a morning's users interleaved, as the platform pushes them).
             --owner-key is the connector's owner_key (its app_key unless set).
   wecom     WeCom has no punch callback for self-built apps, so the deliveries
             are sys_approval_change callbacks, one approval each (--batch must
