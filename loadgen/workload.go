@@ -98,8 +98,12 @@ func DingTalkWorkload(company dingtalktest.Company, events, batch int) (Workload
 		jobs[u.UserID] = u.JobNumber
 	}
 	w := Workload{Platform: DingTalk}
+	type punch struct {
+		rec dingtalktest.Record
+		id  string
+	}
 	seen := map[string]bool{}
-	var recs []dingtalktest.Record
+	var punches []punch
 	for _, r := range company.Records {
 		if r.CheckTime.IsZero() {
 			continue
@@ -109,20 +113,21 @@ func DingTalkWorkload(company dingtalktest.Company, events, batch int) (Workload
 			continue // one punch, whichever record of the day holds it
 		}
 		seen[id] = true
-		recs = append(recs, r)
+		punches = append(punches, punch{r, id})
 	}
-	if events > 0 && len(recs) < events {
-		return Workload{}, fmt.Errorf("loadgen: the company has %d punches, fewer than the %d asked for; give more --employees or --days", len(recs), events)
+	if events > 0 && len(punches) < events {
+		return Workload{}, fmt.Errorf("loadgen: the company has %d punches, fewer than the %d asked for; give more --employees or --days", len(punches), events)
 	}
-	slices.SortStableFunc(recs, func(a, b dingtalktest.Record) int {
-		return cmp.Or(a.CheckTime.Compare(b.CheckTime), strings.Compare(a.UserID, b.UserID))
+	slices.SortStableFunc(punches, func(a, b punch) int {
+		return cmp.Or(a.rec.CheckTime.Compare(b.rec.CheckTime), strings.Compare(a.rec.UserID, b.rec.UserID))
 	})
 	if events > 0 {
-		recs = recs[:events]
+		punches = punches[:events]
 	}
-	for _, r := range recs {
-		id := dingtalk.PunchID(company.CorpID, r.UserID, r.CheckTime.UnixMilli())
-		w.Expected = append(w.Expected, Expected{ID: id, Employee: jobs[r.UserID], Time: r.CheckTime})
+	recs := make([]dingtalktest.Record, len(punches))
+	for i, p := range punches {
+		recs[i] = p.rec
+		w.Expected = append(w.Expected, Expected{ID: p.id, Employee: jobs[p.rec.UserID], Time: p.rec.CheckTime})
 	}
 	// The platform's event ids are new for every workload: a receiver
 	// drops a redelivered event id before it stores anything, and a second

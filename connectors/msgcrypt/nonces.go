@@ -43,7 +43,6 @@ const DefaultNonceLimit = 100_000
 // webhook behind it (a lock convoy, docs/PERFORMANCE.md).
 type MemoryNonces struct {
 	now    func() time.Time
-	limit  int
 	seed   maphash.Seed
 	shards []nonceShard
 }
@@ -104,7 +103,7 @@ func NewMemoryNoncesLimit(now func() time.Time, limit int) *MemoryNonces {
 		limit = DefaultNonceLimit
 	}
 	n := min(nonceShards, max(1, limit/keysPerNonceShard))
-	m := &MemoryNonces{now: now, limit: limit, seed: maphash.MakeSeed(), shards: make([]nonceShard, n)}
+	m := &MemoryNonces{now: now, seed: maphash.MakeSeed(), shards: make([]nonceShard, n)}
 	for i := range m.shards {
 		// The shares add up to the limit: the first limit%n take one more.
 		m.shards[i].limit = limit / n

@@ -71,9 +71,18 @@ func TestMemoryNoncesLimit(t *testing.T) {
 			t.Fatalf("queue holds %d entries for a limit of 3", q)
 		}
 	}
-	if NewMemoryNoncesLimit(nil, 0).limit != DefaultNonceLimit || NewMemoryNonces(nil).limit != DefaultNonceLimit {
+	if heldLimit(NewMemoryNoncesLimit(nil, 0)) != DefaultNonceLimit || heldLimit(NewMemoryNonces(nil)) != DefaultNonceLimit {
 		t.Error("default limit not applied")
 	}
+}
+
+// heldLimit is how many keys m holds at most: its shards' shares.
+func heldLimit(m *MemoryNonces) int {
+	n := 0
+	for i := range m.shards {
+		n += m.shards[i].limit
+	}
+	return n
 }
 
 func TestMemoryNoncesForget(t *testing.T) {
@@ -130,10 +139,7 @@ func TestMemoryNoncesShards(t *testing.T) {
 		{DefaultNonceLimit, nonceShards},
 	} {
 		m := NewMemoryNoncesLimit(nil, tc.limit)
-		sum := 0
-		for i := range m.shards {
-			sum += m.shards[i].limit
-		}
+		sum := heldLimit(m)
 		if len(m.shards) != tc.shards || sum != tc.limit {
 			t.Errorf("limit %d: %d shards holding %d keys in all, want %d shards holding %d", tc.limit, len(m.shards), sum, tc.shards, tc.limit)
 		}
