@@ -283,8 +283,7 @@ func TestQueueLimitUnderConcurrentPushes(t *testing.T) {
 }
 
 // TestSeenSet checks the redelivery set: it remembers what was added,
-// about the last n ids of many, the newest among them, and is safe for
-// concurrent use.
+// about the last n ids of many, and is safe for concurrent use.
 func TestSeenSet(t *testing.T) {
 	const n = 4096
 	s := newSeenSet(n)
@@ -303,10 +302,11 @@ func TestSeenSet(t *testing.T) {
 			for i := g; i < total; i += 8 {
 				id := fmt.Sprintf("id-%06d", i)
 				s.add(id)
-				if !s.has(id) {
-					t.Errorf("%s forgotten at once", id)
-					return
-				}
+				// Read while others write (for the race detector). Whether
+				// the id is still held is not checked: a goroutine paused
+				// here can come back after its shard took a share's worth
+				// of newer ids.
+				s.has(id)
 			}
 		})
 	}
