@@ -91,7 +91,10 @@ type Ledger interface {
 	// whose time lies in [from, to), ordered by time then id. Approvals are
 	// also returned when their [start, end] overlaps the range.
 	Events(ctx context.Context, employeeID string, from, to time.Time) ([]mapping.Event, error)
-	// Employees lists every employee id that has at least one event.
+	// Employees lists, sorted, every employee id that has at least one
+	// event. A backend may also list one whose every event was revised to
+	// name another employee (reconciling such an employee takes those
+	// events out of their days).
 	Employees(ctx context.Context) ([]string, error)
 
 	// MarkDirty records employee-days that need recomputation.

@@ -116,6 +116,34 @@ var eventTests = []test{
 			t.Errorf("Events of an unknown employee = %d events, %v; want none, nil", len(none), err)
 		}
 	}},
+	{"Events finds every day of a long or open range", func(t *testing.T, l ledger.Ledger) {
+		// Days apart, across a month's end, and at both ends of a day in
+		// the employee's zone (a UTC day apart), with an approval decided
+		// long before.
+		var punches []mapping.Event
+		for i, tm := range []time.Time{at(2, 0, 0), at(2, 23, 59), at(30, 12, 0), at(30, 0, 0).AddDate(0, 1, 5), at(30, 0, 0).AddDate(1, 0, 0)} {
+			punches = append(punches, punch(i+1, "u1", "E1", tm))
+		}
+		leave := approval(9, "u1", "E1", mapping.StatusApproved, at(1, 9, 0).AddDate(-1, 0, 0), at(29, 9, 0), at(29, 18, 0))
+		mustAppend(t, l, append([]mapping.Event{leave}, punches...)...)
+		for _, tc := range []struct {
+			name     string
+			from, to time.Time
+			want     []mapping.Event
+		}{
+			{"open", time.Unix(0, 0), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), append([]mapping.Event{leave}, punches...)},
+			{"one day", at(2, 0, 0), at(3, 0, 0), punches[:2]},
+			{"weeks", at(2, 0, 1), at(30, 0, 0).AddDate(0, 2, 0), []mapping.Event{leave, punches[1], punches[2], punches[3]}},
+			{"before every event", at(1, 0, 0).AddDate(-2, 0, 0), at(1, 0, 0).AddDate(-1, 0, 0), nil},
+			{"after every event", at(1, 0, 0).AddDate(2, 0, 0), at(1, 0, 0).AddDate(3, 0, 0), nil},
+		} {
+			got, err := l.Events(t.Context(), "E1", tc.from, tc.to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameEvents(t, "Events over "+tc.name, got, tc.want)
+		}
+	}},
 	{"approvals overlapping the range are returned wherever their time lies", func(t *testing.T, l ledger.Ledger) {
 		from, to := at(20, 0, 0), at(21, 0, 0)
 		spanning := approval(1, "u1", "E1", mapping.StatusApproved, at(10, 9, 0), at(19, 0, 0), at(23, 0, 0))

@@ -104,6 +104,9 @@ var quarantineTests = []test{
 		if q := quarantined(t, l, 0); len(q) != 0 {
 			t.Errorf("Quarantined = %d events, want none", len(q))
 		}
+		if emps, _ := l.Employees(t.Context()); !slices.Equal(emps, []string{"E9"}) {
+			t.Errorf("Employees = %v, want [E9]", emps)
+		}
 	}},
 	{"a duplicate naming another employee does not move a mapped event", func(t *testing.T, l ledger.Ledger) {
 		p := punch(1, "u1", "E1", at(20, 9, 0))
@@ -115,5 +118,8 @@ var quarantineTests = []test{
 		}
 		sameEvents(t, "Events of E1", events(t, l, "E1"), []mapping.Event{p})
 		sameEvents(t, "Events of E2", events(t, l, "E2"), nil)
+		if emps, _ := l.Employees(t.Context()); !slices.Equal(emps, []string{"E1"}) {
+			t.Errorf("Employees = %v, want [E1]", emps)
+		}
 	}},
 }

@@ -165,12 +165,13 @@ type rowInsert struct {
 // The multi-row inserts of the writer's transactions.
 var (
 	insertDirty = rowInsert{`INSERT INTO dirty_days (employee_id, date, generation, marked_ms) VALUES `,
-		` ON CONFLICT (employee_id, date) DO UPDATE SET generation = generation + 1, marked_ms = excluded.marked_ms`, 4}
+		` ON CONFLICT (date, employee_id) DO UPDATE SET generation = generation + 1, marked_ms = excluded.marked_ms`, 4}
+	insertEmployee   = rowInsert{`INSERT INTO employees (employee_id) VALUES `, ` ON CONFLICT DO NOTHING`, 1}
 	insertRawPayload = rowInsert{`INSERT INTO raw_payloads (seq, connector, received_ms, body) VALUES `, ` ON CONFLICT DO NOTHING`, 4}
 	insertDay        = rowInsert{`INSERT INTO days (employee_id, date, shift, version, latest, content_hash, body, created_ms) VALUES `, "", 8}
 	insertOutbox     = rowInsert{`INSERT INTO outbox (sink, employee_id, date, shift, version, state, created_ms, updated_ms) VALUES `,
 		` ON CONFLICT (sink, employee_id, date, shift, version) DO NOTHING`, 8}
-	rowInserts = []rowInsert{insertDirty, insertRawPayload, insertDay, insertOutbox}
+	rowInserts = []rowInsert{insertDirty, insertEmployee, insertRawPayload, insertDay, insertOutbox}
 )
 
 // insertRows inserts rows with ins, prepared in st, in statements of the

@@ -81,6 +81,39 @@ func TestPutDaysMatchesPutDay(t *testing.T) {
 // walk the pending entries of the sink in id order and stop at its limit,
 // not sort every pending entry on each call.
 func TestDueReadsInOrderWithoutSorting(t *testing.T) {
+	joined := strings.Join(queryPlan(t, sqlite.DueQuery, "hr", 0, 0, 10), "; ")
+	if !strings.Contains(joined, "outbox_pending") || strings.Contains(joined, "TEMP B-TREE") {
+		t.Errorf("Due's plan is %q; want the outbox_pending index and no sort", joined)
+	}
+}
+
+// TestEventsSearchesTheIndexes holds Events to its indexes: reading an
+// employee's range must search the day index day by day and the
+// approvals' index by employee, never scan the events. A query SQLite
+// could not match to the expression index (the day written otherwise
+// than time_ms / 86400000, say) would still answer correctly, through a
+// scan of every event, and only this test would notice.
+func TestEventsSearchesTheIndexes(t *testing.T) {
+	plan := queryPlan(t, sqlite.EventsQuery, "E1", int64(1_700_000_000_000), int64(1_700_086_400_000))
+	joined := strings.Join(plan, "; ")
+	for _, want := range []string{
+		"SEARCH events USING INDEX events_by_day (<expr>=? AND employee_id=? AND time_ms>? AND time_ms<?)",
+		"SEARCH events USING INDEX spans_by_employee (employee_id=?)",
+	} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("Events' plan is %q; want %q", joined, want)
+		}
+	}
+	for _, step := range plan {
+		if strings.HasPrefix(step, "SCAN events") {
+			t.Errorf("Events' plan is %q; want no scan of the events", joined)
+		}
+	}
+}
+
+// queryPlan returns the steps of q's plan in a new ledger.
+func queryPlan(t *testing.T, q string, args ...any) []string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	open(t, path).Close()
 	db, err := sql.Open("sqlite", path)
@@ -88,7 +121,7 @@ func TestDueReadsInOrderWithoutSorting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`EXPLAIN QUERY PLAN `+sqlite.DueQuery, "hr", 0, 0, 10)
+	rows, err := db.Query(`EXPLAIN QUERY PLAN `+q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +135,8 @@ func TestDueReadsInOrderWithoutSorting(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	joined := strings.Join(plan, "; ")
-	if !strings.Contains(joined, "outbox_pending") || strings.Contains(joined, "TEMP B-TREE") {
-		t.Errorf("Due's plan is %q; want the outbox_pending index and no sort", joined)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return plan
 }

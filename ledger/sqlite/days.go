@@ -42,12 +42,13 @@ func markDirty(ctx context.Context, tx *sql.Tx, st *appendStmts, days []mapping.
 		func(d mapping.EmployeeDay, args []any) []any { return append(args, d.EmployeeID, d.Date, 1, now) })
 }
 
-// uniqueDays sorts days and drops repeats. The ingests one transaction
-// groups mark many of the same days (an employee's punches of one
-// morning), and rows inserted in key order touch each B-tree page once.
+// uniqueDays sorts days in the table's key order (date, employee) and
+// drops repeats. The ingests one transaction groups mark many of the same
+// days (an employee's punches of one morning), and rows inserted in key
+// order touch each B-tree page once.
 func uniqueDays(days []mapping.EmployeeDay) []mapping.EmployeeDay {
 	slices.SortFunc(days, func(a, b mapping.EmployeeDay) int {
-		return cmp.Or(strings.Compare(a.EmployeeID, b.EmployeeID), strings.Compare(a.Date, b.Date))
+		return cmp.Or(strings.Compare(a.Date, b.Date), strings.Compare(a.EmployeeID, b.EmployeeID))
 	})
 	return slices.Compact(days)
 }

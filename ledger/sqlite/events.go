@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/punchbridge/punchbridge/ledger"
@@ -302,7 +303,24 @@ func writeHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []stri
 			return err
 		}
 	}
-	return nil
+	return noteEmployees(ctx, tx, st, ids, hs)
+}
+
+// noteEmployees adds the employees that the transaction's new and
+// remapped revisions carry to the employees table. One already listed, as
+// nearly all are, costs a B-tree search and writes nothing.
+func noteEmployees(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []string, hs map[string]*revisions.History) error {
+	var emps []string
+	for _, id := range ids {
+		for _, r := range hs[id].Revs {
+			if (r.New || r.Remapped) && r.Employee != "" {
+				emps = append(emps, r.Employee)
+			}
+		}
+	}
+	slices.Sort(emps)
+	return insertRows(ctx, tx, st, insertEmployee, slices.Compact(emps),
+		func(e string, args []any) []any { return append(args, e) })
 }
 
 // appendStmts are Append's statements, prepared once on the write
@@ -349,7 +367,7 @@ func (l *Ledger) stmts(ctx context.Context) (*appendStmts, error) {
 	for _, ins := range rowInserts {
 		st.rows[ins] = map[int]*sql.Stmt{}
 		for _, n := range insertSizes {
-			if err := prepare(st.rows[ins], n, ins.prefix+placeholders(n, ins.width)+ins.suffix); err != nil {
+			if err := prepare(st.rows[ins], n, ins.prefix+valueRows(n, ins.width)+ins.suffix); err != nil {
 				return nil, err
 			}
 		}
@@ -379,6 +397,15 @@ func placeholders(n, k int) string {
 		b.WriteString(one)
 	}
 	return b.String()
+}
+
+// valueRows returns the rows of a multi-row VALUES of n rows of k values:
+// placeholders, but parenthesized when k is 1 too.
+func valueRows(n, k int) string {
+	if k > 1 {
+		return placeholders(n, k)
+	}
+	return strings.TrimSuffix(strings.Repeat("(?), ", n), ", ")
 }
 
 // quarantinedRow is a stored revision without an employee id.

@@ -2,3 +2,6 @@ package sqlite
 
 // DueQuery is Due's statement, for the test of its query plan.
 const DueQuery = dueQuery
+
+// EventsQuery is Events' statement, for the test of its query plan.
+const EventsQuery = eventsOf

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -176,6 +177,67 @@ func TestMigrationKeepsDirtyDays(t *testing.T) {
 		t.Fatal(err)
 	}
 	if left, err := l.DirtyDays(t.Context()); err != nil || len(left) != 1 || left[0].Date != "2026-11-20" {
+		t.Errorf("after clearing = %v, %v; want the day marked again", left, err)
+	}
+}
+
+// TestMigrationIndexesByDay builds a database as the binary before
+// migration 11 left it and checks that opening it keeps every event
+// readable by employee (punches through the day index, approvals through
+// the span index), lists the employees the events carry (quarantined ones
+// aside), and keeps the dirty days with their generations, now listed
+// from a table keyed by date.
+func TestMigrationIndexesByDay(t *testing.T) {
+	path, db := migratedTo(t, 10)
+	at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	p1, p2, lost := rawPunch(0, at), rawPunch(1, at.AddDate(0, 0, 1)), rawPunch(2, at)
+	p2.EmployeeID, lost.EmployeeID = "E2", ""
+	leave := mapping.Event{
+		Schema: mapping.EventSchema, ID: "dingtalk/t/approval/1", Kind: mapping.KindApproval,
+		Platform: "dingtalk", Tenant: "t", UserID: "u3", EmployeeID: "E3", Time: at.AddDate(0, -1, 0),
+		Approval: &mapping.Approval{Type: mapping.ApprovalLeave, Status: mapping.StatusApproved, Start: at, End: at.Add(8 * time.Hour)},
+	}
+	for i, ev := range []mapping.Event{p1, p2, lost, leave} {
+		body, _ := json.Marshal(ev)
+		start, end := sql.NullInt64{}, sql.NullInt64{}
+		if ev.Approval != nil {
+			start = sql.NullInt64{Int64: ev.Approval.Start.UnixMilli(), Valid: true}
+			end = sql.NullInt64{Int64: ev.Approval.End.UnixMilli(), Valid: true}
+		}
+		if _, err := db.Exec(`INSERT INTO events (seq, id, fingerprint, revision, latest, kind, platform, tenant, user_id,
+			employee_id, time_ms, start_ms, end_ms, body, created_ms) VALUES (?, ?, ?, 1, 1, ?, 'dingtalk', 't', ?, ?, ?, ?, ?, ?, 0)`,
+			i+1, ev.ID, mapping.Fingerprint(ev), string(ev.Kind), ev.UserID, ev.EmployeeID, ev.Time.UnixMilli(), start, end, string(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO dirty_days VALUES ('E2', '2026-11-19', 1, 0), ('E1', '2026-11-20', 3, 0), ('E2', '2026-11-20', 1, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	l := open(t, path)
+	defer l.Close()
+	for emp, want := range map[string][]string{"E1": {p1.ID}, "E2": {p2.ID}, "E3": {leave.ID}} {
+		got, err := l.Events(t.Context(), emp, at.Add(-time.Hour), at.AddDate(0, 0, 2))
+		if err != nil || len(got) != len(want) || got[0].ID != want[0] {
+			t.Errorf("Events(%s) after migrating = %+v, %v; want %v", emp, got, err, want)
+		}
+	}
+	if got, err := l.Employees(t.Context()); err != nil || !slices.Equal(got, []string{"E1", "E2", "E3"}) {
+		t.Errorf("Employees after migrating = %v, %v; want E1, E2, E3", got, err)
+	}
+	days, err := l.DirtyDays(t.Context())
+	want := []mapping.EmployeeDay{{EmployeeID: "E1", Date: "2026-11-20"}, {EmployeeID: "E2", Date: "2026-11-19"}, {EmployeeID: "E2", Date: "2026-11-20"}}
+	if err != nil || !slices.Equal(days, want) {
+		t.Fatalf("DirtyDays after migrating = %v, %v; want %v (by employee, then date)", days, err, want)
+	}
+	if err := l.MarkDirty(t.Context(), want[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.ClearDirty(t.Context(), days); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := l.DirtyDays(t.Context()); err != nil || !slices.Equal(left, want[:1]) {
 		t.Errorf("after clearing = %v, %v; want the day marked again", left, err)
 	}
 }

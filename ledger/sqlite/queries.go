@@ -12,16 +12,34 @@ import (
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
+// eventsOf reads an employee's events (?1) of [?2, ?3) in unix
+// milliseconds. Punches and make-ups are indexed by UTC day first
+// (migration 11), so they are looked up day by day: one index search per
+// day of the range, clamped to the days the ledger holds so that an open
+// range costs no more than the stored ones. Approvals, indexed by
+// employee, are those timed in the range or whose span overlaps it.
+const eventsOf = `SELECT body FROM (
+	SELECT body, time_ms, id FROM events
+	WHERE latest = 1 AND start_ms IS NULL AND employee_id = ?1
+	  AND time_ms / 86400000 IN (
+	    WITH RECURSIVE day(d) AS (
+	      SELECT max(?2 / 86400000, (SELECT min(time_ms / 86400000) FROM events WHERE latest = 1 AND start_ms IS NULL))
+	      UNION ALL
+	      SELECT d + 1 FROM day
+	      WHERE d < min((?3 - 1) / 86400000, (SELECT max(time_ms / 86400000) FROM events WHERE latest = 1 AND start_ms IS NULL)))
+	    SELECT d FROM day)
+	  AND time_ms >= ?2 AND time_ms < ?3
+	UNION ALL
+	SELECT body, time_ms, id FROM events
+	WHERE latest = 1 AND start_ms IS NOT NULL AND employee_id = ?1
+	  AND ((time_ms >= ?2 AND time_ms < ?3) OR (start_ms < ?3 AND end_ms >= ?2)))
+	ORDER BY time_ms, id`
+
 // Events returns the latest revisions of the employee's events in [from,
 // to), and the approvals whose [start, end] overlaps it. Times compare at
 // millisecond precision.
 func (l *Ledger) Events(ctx context.Context, employeeID string, from, to time.Time) ([]mapping.Event, error) {
-	const q = `SELECT body FROM events
-		WHERE latest = 1 AND employee_id = ?
-		  AND ((time_ms >= ? AND time_ms < ?) OR (start_ms < ? AND end_ms >= ?))
-		ORDER BY time_ms, id`
-	f, t := from.UnixMilli(), to.UnixMilli()
-	events, err := l.queryEvents(ctx, q, employeeID, f, t, t, f)
+	events, err := l.queryEvents(ctx, eventsOf, employeeID, from.UnixMilli(), to.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: events of %s: %w", employeeID, err)
 	}
@@ -61,11 +79,11 @@ func (l *Ledger) queryEvents(ctx context.Context, q string, args ...any) ([]mapp
 	return events, rows.Err()
 }
 
-// Employees lists, sorted, every employee id that the latest revision of an
-// event carries.
+// Employees lists, sorted, every employee id that an event has carried.
+// An employee whose every event was revised to name another stays listed:
+// reconciling their days again is what takes those events out of them.
 func (l *Ledger) Employees(ctx context.Context) ([]string, error) {
-	rows, err := l.r.QueryContext(ctx, `SELECT DISTINCT employee_id FROM events
-		WHERE latest = 1 AND employee_id != '' ORDER BY employee_id`)
+	rows, err := l.r.QueryContext(ctx, `SELECT employee_id FROM employees ORDER BY employee_id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: employees: %w", err)
 	}
@@ -116,7 +134,11 @@ func (l *Ledger) Remap(ctx context.Context, platform, tenant, userID, employeeID
 				out = append(out, e)
 			}
 		}
-		return nil
+		if len(qs) == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO employees (employee_id) VALUES (?) ON CONFLICT DO NOTHING`, employeeID)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: remap %s/%s/%s to %s: %w", platform, tenant, userID, employeeID, err)
