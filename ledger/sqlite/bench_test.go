@@ -71,85 +71,103 @@ func BenchmarkPutDay(b *testing.B) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 }
 
-// BenchmarkIngestMorning stores a morning's check-ins, 100 a transaction
-// with their dirty days, into a ledger that already holds twenty working
-// days of 2,000 employees (80,000 punches), and reports events per second.
-// "in time order" sends them as a platform does, as people walk in, so
-// that each punch lands on a page of its own in every index keyed by user
-// or employee; "user by user" sends the same punches sorted by user, as
-// the load tool did before it sent them in time order. The gap between the
-// two is what random index pages cost the writer (docs/PERFORMANCE.md,
-// "Punches in the order people make them").
-func BenchmarkIngestMorning(b *testing.B) {
-	const employees = 2000
-	day0 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
-	punch := func(emp, day int, at time.Duration) mapping.Event {
-		tm := day0.AddDate(0, 0, day).Add(at)
-		user := fmt.Sprintf("user%05d", emp)
-		return mapping.Event{
-			Schema: mapping.EventSchema, ID: fmt.Sprintf("dingtalk/ding5f3a/punch/%s-%d", user, tm.UnixMilli()),
-			Kind: mapping.KindPunch, Platform: "dingtalk", Connector: "dingtalk-hq", Tenant: "ding5f3a",
-			UserID: user, EmployeeID: fmt.Sprintf("E%05d", emp), Time: tm, ReceivedAt: tm.Add(time.Second), Via: mapping.ViaWebhook,
-			Punch: &mapping.Punch{Direction: mapping.DirUnknown, Method: mapping.MethodApp},
+// The company of BenchmarkIngestMorning and BenchmarkEvents: 2,000
+// employees, each punching in before nine and out after six.
+const benchEmployees = 2000
+
+var benchDay0 = time.Date(2026, 10, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+
+// companyPunch is employee emp's punch at the given time of day day.
+func companyPunch(emp, day int, at time.Duration) mapping.Event {
+	tm := benchDay0.AddDate(0, 0, day).Add(at)
+	user := fmt.Sprintf("user%05d", emp)
+	return mapping.Event{
+		Schema: mapping.EventSchema, ID: fmt.Sprintf("dingtalk/ding5f3a/punch/%s-%d", user, tm.UnixMilli()),
+		Kind: mapping.KindPunch, Platform: "dingtalk", Connector: "dingtalk-hq", Tenant: "ding5f3a",
+		UserID: user, EmployeeID: fmt.Sprintf("E%05d", emp), Time: tm, ReceivedAt: tm.Add(time.Second), Via: mapping.ViaWebhook,
+		Punch: &mapping.Punch{Direction: mapping.DirUnknown, Method: mapping.MethodApp},
+	}
+}
+
+// ingestPunches stores events in one transaction, with their dirty days
+// if dirty.
+func ingestPunches(b *testing.B, l *sqlite.Ledger, events []mapping.Event, dirty bool) {
+	prepared, err := ledger.PrepareEvents(events, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ib := ledger.IngestBatch{Events: prepared}
+	if dirty {
+		ib.Dirty = func(changed []mapping.Event) []mapping.EmployeeDay {
+			days := make([]mapping.EmployeeDay, len(changed))
+			for i, e := range changed {
+				days[i] = mapping.EmployeeDay{EmployeeID: e.EmployeeID, Date: e.Time.Format(time.DateOnly)}
+			}
+			return days
 		}
 	}
-	ingest := func(b *testing.B, l *sqlite.Ledger, events []mapping.Event, dirty bool) {
-		prepared, err := ledger.PrepareEvents(events, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ib := ledger.IngestBatch{Events: prepared}
-		if dirty {
-			ib.Dirty = func(changed []mapping.Event) []mapping.EmployeeDay {
-				days := make([]mapping.EmployeeDay, len(changed))
-				for i, e := range changed {
-					days[i] = mapping.EmployeeDay{EmployeeID: e.EmployeeID, Date: e.Time.Format(time.DateOnly)}
-				}
-				return days
+	res, err := l.IngestBatches(b.Context(), []ledger.IngestBatch{ib})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res[0].Stored != len(events) {
+		b.Fatalf("stored %d of %d", res[0].Stored, len(events))
+	}
+}
+
+// companyHistory stores the company's first days days of punches, 500 a
+// transaction, as reconciled already: they leave no dirty days.
+func companyHistory(b *testing.B, l *sqlite.Ledger, days int) {
+	var batch []mapping.Event
+	for day := range days {
+		for emp := range benchEmployees {
+			batch = append(batch, companyPunch(emp, day, 9*time.Hour-time.Duration(emp%600)*time.Second),
+				companyPunch(emp, day, 18*time.Hour+time.Duration(emp%900)*time.Second))
+			if len(batch) == 500 {
+				ingestPunches(b, l, batch, false)
+				batch = batch[:0]
 			}
 		}
-		res, err := l.IngestBatches(b.Context(), []ledger.IngestBatch{ib})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if res[0].Stored != len(events) {
-			b.Fatalf("stored %d of %d", res[0].Stored, len(events))
-		}
 	}
+	if len(batch) > 0 {
+		ingestPunches(b, l, batch, false)
+	}
+}
+
+// BenchmarkIngestMorning stores a morning's check-ins, 100 a transaction
+// with their dirty days, into a ledger that already holds twenty working
+// days of 2,000 employees (80,000 punches), and reports events per second
+// and the bytes the process wrote per event. "in time order" sends them
+// as a platform does, as people walk in; "user by user" sends the same
+// punches sorted by user, as the load tool did before it sent them in time
+// order. Until migration 11 every index an ingest wrote led with the user
+// or the employee, and in time order each punch landed on a page of its
+// own in each of them (docs/PERFORMANCE.md, "Punches in the order people
+// make them", "Day-first indexes").
+func BenchmarkIngestMorning(b *testing.B) {
 	for _, order := range []string{"in time order", "user by user"} {
 		b.Run(order, func(b *testing.B) {
 			l := open(b, filepath.Join(b.TempDir(), "ledger.db"))
 			defer l.Close()
-			// The history: reconciled already, so it leaves no dirty days.
-			var history []mapping.Event
-			for day := range 20 {
-				for emp := range employees {
-					history = append(history, punch(emp, day, 9*time.Hour-time.Duration(emp%600)*time.Second),
-						punch(emp, day, 18*time.Hour+time.Duration(emp%900)*time.Second))
-					if len(history) == 500 {
-						ingest(b, l, history, false)
-						history = history[:0]
-					}
-				}
-			}
+			companyHistory(b, l, 20)
 			// Each morning's arrival: a fixed shuffle of the employees,
 			// each arriving within the hour before nine.
 			rng := rand.New(rand.NewPCG(1, 2))
-			arrival := rng.Perm(employees)
+			arrival := rng.Perm(benchEmployees)
 			var morning []mapping.Event
 			day, n := 20, 0
 			written, haveIO := bytesWritten()
 			for b.Loop() {
 				if len(morning) == 0 {
 					for rank, emp := range arrival {
-						morning = append(morning, punch(emp, day, 8*time.Hour+time.Duration(rank)*time.Hour/employees))
+						morning = append(morning, companyPunch(emp, day, 8*time.Hour+time.Duration(rank)*time.Hour/benchEmployees))
 					}
 					if order == "user by user" {
 						slices.SortFunc(morning, func(a, b mapping.Event) int { return strings.Compare(a.UserID, b.UserID) })
 					}
 					day++
 				}
-				ingest(b, l, morning[:100], true)
+				ingestPunches(b, l, morning[:100], true)
 				morning = morning[100:]
 				n += 100
 			}
@@ -158,6 +176,28 @@ func BenchmarkIngestMorning(b *testing.B) {
 				b.ReportMetric(float64(after-written)/float64(n), "written-B/event")
 			}
 		})
+	}
+}
+
+// BenchmarkEvents reads one employee's month of punches (44 of them) from
+// a ledger of twenty-two days of 2,000 employees, employee after employee
+// as reconciliation does; an op is one employee's read, decoding included.
+func BenchmarkEvents(b *testing.B) {
+	l := open(b, filepath.Join(b.TempDir(), "ledger.db"))
+	defer l.Close()
+	companyHistory(b, l, 22)
+	from, to := benchDay0, benchDay0.AddDate(0, 1, 0)
+	emp := 0
+	for b.Loop() {
+		id := fmt.Sprintf("E%05d", emp%benchEmployees)
+		events, err := l.Events(b.Context(), id, from, to)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(events) != 44 {
+			b.Fatalf("Events(%s) = %d events, want 44", id, len(events))
+		}
+		emp++
 	}
 }
 

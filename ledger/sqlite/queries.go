@@ -18,9 +18,14 @@ import (
 // day of the range, clamped to the days the ledger holds so that an open
 // range costs no more than the stored ones. Approvals, indexed by
 // employee, are those timed in the range or whose span overlaps it.
+//
+// The employee is compared as +?1, not ?1: SQLite checks a bare parameter
+// against the condition of the partial index events_quarantined (an empty
+// employee id), and then compiles the statement again whenever a new value
+// is bound to it, which took as long as running it.
 const eventsOf = `SELECT body FROM (
 	SELECT body, time_ms, id FROM events
-	WHERE latest = 1 AND start_ms IS NULL AND employee_id = ?1
+	WHERE latest = 1 AND start_ms IS NULL AND employee_id = +?1
 	  AND time_ms / 86400000 IN (
 	    WITH RECURSIVE day(d) AS (
 	      SELECT max(?2 / 86400000, (SELECT min(time_ms / 86400000) FROM events WHERE latest = 1 AND start_ms IS NULL))
@@ -31,7 +36,7 @@ const eventsOf = `SELECT body FROM (
 	  AND time_ms >= ?2 AND time_ms < ?3
 	UNION ALL
 	SELECT body, time_ms, id FROM events
-	WHERE latest = 1 AND start_ms IS NOT NULL AND employee_id = ?1
+	WHERE latest = 1 AND start_ms IS NOT NULL AND employee_id = +?1
 	  AND ((time_ms >= ?2 AND time_ms < ?3) OR (start_ms < ?3 AND end_ms >= ?2)))
 	ORDER BY time_ms, id`
 
@@ -39,7 +44,7 @@ const eventsOf = `SELECT body FROM (
 // to), and the approvals whose [start, end] overlaps it. Times compare at
 // millisecond precision.
 func (l *Ledger) Events(ctx context.Context, employeeID string, from, to time.Time) ([]mapping.Event, error) {
-	events, err := l.queryEvents(ctx, eventsOf, employeeID, from.UnixMilli(), to.UnixMilli())
+	events, err := scanEvents(l.events.QueryContext(ctx, employeeID, from.UnixMilli(), to.UnixMilli()))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: events of %s: %w", employeeID, err)
 	}
@@ -51,15 +56,16 @@ func (l *Ledger) Events(ctx context.Context, employeeID string, from, to time.Ti
 func (l *Ledger) Quarantined(ctx context.Context, limit int) ([]mapping.Event, error) {
 	const q = `SELECT body FROM events WHERE latest = 1 AND employee_id = ''
 		ORDER BY time_ms, id LIMIT ?`
-	events, err := l.queryEvents(ctx, q, limitArg(limit))
+	events, err := scanEvents(l.r.QueryContext(ctx, q, limitArg(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: quarantined events: %w", err)
 	}
 	return events, nil
 }
 
-func (l *Ledger) queryEvents(ctx context.Context, q string, args ...any) ([]mapping.Event, error) {
-	rows, err := l.r.QueryContext(ctx, q, args...)
+// scanEvents decodes the events of a query's rows of one body each, and
+// closes rows; it takes the query's error too, so that it can wrap a call.
+func scanEvents(rows *sql.Rows, err error) ([]mapping.Event, error) {
 	if err != nil {
 		return nil, err
 	}

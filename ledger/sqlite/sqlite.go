@@ -52,6 +52,11 @@ type Ledger struct {
 
 	// ckpt checkpoints the WAL beside the writer (checkpoint.go).
 	ckpt *checkpointer
+
+	// events is Events' statement, prepared once on r: compiling it (a
+	// union with a recursive list of days) cost more than running it, and
+	// reconciliation runs it once an employee.
+	events *sql.Stmt
 }
 
 var _ ledger.Ledger = (*Ledger)(nil)
@@ -138,6 +143,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 	if err := l.prepareHot(ctx); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("sqlite ledger %s: %w", path, err)
+	}
+	if l.events, err = l.r.PrepareContext(ctx, eventsOf); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("sqlite ledger %s: prepare: %w", path, err)
 	}
 	return l, nil
 }
@@ -232,6 +241,9 @@ func (l *Ledger) Close() error {
 	l.stmtMu.Unlock()
 	for _, st := range l.hot {
 		errs = append(errs, st.Close())
+	}
+	if l.events != nil {
+		errs = append(errs, l.events.Close())
 	}
 	var rerr error
 	if l.r != nil {
