@@ -47,10 +47,14 @@ func markDirty(ctx context.Context, tx *sql.Tx, st *appendStmts, days []mapping.
 // days (an employee's punches of one morning), and rows inserted in key
 // order touch each B-tree page once.
 func uniqueDays(days []mapping.EmployeeDay) []mapping.EmployeeDay {
-	slices.SortFunc(days, func(a, b mapping.EmployeeDay) int {
-		return cmp.Or(strings.Compare(a.Date, b.Date), strings.Compare(a.EmployeeID, b.EmployeeID))
-	})
+	slices.SortFunc(days, compareDays)
 	return slices.Compact(days)
+}
+
+// compareDays orders employee-days as dirty_days' key does: by date, then
+// employee.
+func compareDays(a, b mapping.EmployeeDay) int {
+	return cmp.Or(strings.Compare(a.Date, b.Date), strings.Compare(a.EmployeeID, b.EmployeeID))
 }
 
 // DirtyDays lists the dirty employee-days ordered by employee then date, and
@@ -89,13 +93,21 @@ func (l *Ledger) DirtyDays(ctx context.Context) ([]mapping.EmployeeDay, error) {
 func (l *Ledger) ClearDirty(ctx context.Context, days []mapping.EmployeeDay) error {
 	// The generations of just these days, not a copy of every listed one:
 	// a month's run lists hundreds of thousands and clears them in parts.
-	gens := make([]int64, len(days))
-	listed := make([]bool, len(days))
+	type clearing struct {
+		day    mapping.EmployeeDay
+		gen    int64
+		listed bool
+	}
+	cs := make([]clearing, len(days))
 	l.mu.Lock()
 	for i, d := range days {
-		gens[i], listed[i] = l.listed[d]
+		cs[i].day = d
+		cs[i].gen, cs[i].listed = l.listed[d]
 	}
 	l.mu.Unlock()
+	// Deleted in the table's key order, each page is visited once; callers
+	// clear employee by employee, across every date.
+	slices.SortFunc(cs, func(a, b clearing) int { return compareDays(a.day, b.day) })
 	err := l.write(ctx, func(tx *sql.Tx) error {
 		byGen, err := tx.PrepareContext(ctx, `DELETE FROM dirty_days WHERE employee_id = ? AND date = ? AND generation = ?`)
 		if err != nil {
@@ -107,11 +119,11 @@ func (l *Ledger) ClearDirty(ctx context.Context, days []mapping.EmployeeDay) err
 			return err
 		}
 		defer whole.Close()
-		for i, d := range days {
-			if listed[i] {
-				_, err = byGen.ExecContext(ctx, d.EmployeeID, d.Date, gens[i])
+		for _, c := range cs {
+			if c.listed {
+				_, err = byGen.ExecContext(ctx, c.day.EmployeeID, c.day.Date, c.gen)
 			} else {
-				_, err = whole.ExecContext(ctx, d.EmployeeID, d.Date)
+				_, err = whole.ExecContext(ctx, c.day.EmployeeID, c.day.Date)
 			}
 			if err != nil {
 				return err
