@@ -117,8 +117,9 @@ func (q *queue) push(jobs ...job) bool {
 		q.n.Add(-int64(len(jobs)))
 		return false
 	}
-	// Copied before the lock is taken, so that no allocation (and no
-	// garbage-collection work it may bring) happens under it.
+	// Sorted into the two forms before the lock is taken, so that the only
+	// allocation under it (and the garbage-collection work one may bring)
+	// is a shard's own slice growing.
 	var one [1]punchEntry
 	punches, items := one[:0], []job(nil)
 	for _, j := range jobs {
