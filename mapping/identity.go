@@ -12,13 +12,18 @@ import (
 type Identities struct {
 	mu sync.RWMutex
 	m  map[identityKey]string
+	// tenants counts, for each employee, the mapped users in each
+	// "platform/tenant", so that Tenants does not scan the whole table:
+	// reconciliation asks once per employee, and a scan each time made
+	// planning a company's night quadratic in its size.
+	tenants map[string]map[string]int
 }
 
 type identityKey struct{ platform, tenant, user string }
 
 // NewIdentities returns an empty identity table.
 func NewIdentities() *Identities {
-	return &Identities{m: map[identityKey]string{}}
+	return &Identities{m: map[identityKey]string{}, tenants: map[string]map[string]int{}}
 }
 
 // Set maps (platform, tenant, userID) to employeeID; an empty employeeID
@@ -27,11 +32,34 @@ func (t *Identities) Set(platform, tenant, userID, employeeID string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	k := identityKey{platform, tenant, userID}
+	if old, ok := t.m[k]; ok {
+		if old == employeeID {
+			return
+		}
+		t.uncount(old, platform+"/"+tenant)
+	}
 	if employeeID == "" {
 		delete(t.m, k)
 		return
 	}
 	t.m[k] = employeeID
+	byTenant := t.tenants[employeeID]
+	if byTenant == nil {
+		byTenant = map[string]int{}
+		t.tenants[employeeID] = byTenant
+	}
+	byTenant[platform+"/"+tenant]++
+}
+
+// uncount takes one user of tenant away from employeeID's count.
+func (t *Identities) uncount(employeeID, tenant string) {
+	byTenant := t.tenants[employeeID]
+	if byTenant[tenant]--; byTenant[tenant] <= 0 {
+		delete(byTenant, tenant)
+	}
+	if len(byTenant) == 0 {
+		delete(t.tenants, employeeID)
+	}
 }
 
 // Lookup returns the employee id of a platform user.
@@ -53,17 +81,12 @@ func (t *Identities) Len() int {
 // employee has a mapped user, sorted: the sources that feed the employee.
 func (t *Identities) Tenants(employeeID string) []string {
 	t.mu.RLock()
-	set := map[string]bool{}
-	for k, id := range t.m {
-		if id == employeeID {
-			set[k.platform+"/"+k.tenant] = true
-		}
-	}
-	t.mu.RUnlock()
-	out := make([]string, 0, len(set))
-	for k := range set {
+	byTenant := t.tenants[employeeID]
+	out := make([]string, 0, len(byTenant))
+	for k := range byTenant {
 		out = append(out, k)
 	}
+	t.mu.RUnlock()
 	sort.Strings(out)
 	return out
 }
@@ -71,15 +94,11 @@ func (t *Identities) Tenants(employeeID string) []string {
 // Employees lists the distinct employee ids in the table, sorted.
 func (t *Identities) Employees() []string {
 	t.mu.RLock()
-	set := make(map[string]bool, len(t.m))
-	for _, id := range t.m {
-		set[id] = true
-	}
-	t.mu.RUnlock()
-	out := make([]string, 0, len(set))
-	for id := range set {
+	out := make([]string, 0, len(t.tenants))
+	for id := range t.tenants {
 		out = append(out, id)
 	}
+	t.mu.RUnlock()
 	sort.Strings(out)
 	return out
 }
