@@ -24,8 +24,8 @@ const (
 	// makes the writer start the WAL over. A passive checkpoint never
 	// blocks the writer, but while the writer keeps appending, the WAL is
 	// never wholly copied at a moment the writer could restart it, and
-	// grows; a RESTART checkpoint waits for a gap between writes and then
-	// lets the next write begin the WAL anew.
+	// grows; a RESTART checkpoint takes a gap between writes (the ledger's
+	// gate) and then lets the next write begin the WAL anew.
 	walPagesRestart = 16384
 	// checkpointBusy is how long a RESTART checkpoint waits for readers
 	// still on the WAL before it gives up until the next kick. It holds
@@ -37,6 +37,7 @@ const (
 // checkpointer runs checkpoints on its own connection.
 type checkpointer struct {
 	db    *sql.DB
+	gate  gate          // the writer's, held across a RESTART
 	every time.Duration // at most one run an interval
 	kick  chan struct{}
 	stop  chan struct{}
@@ -46,12 +47,12 @@ type checkpointer struct {
 	closeErr  error
 }
 
-func startCheckpointer(db *sql.DB, every time.Duration) *checkpointer {
+func startCheckpointer(db *sql.DB, every time.Duration, gate gate) *checkpointer {
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	c := &checkpointer{db: db, every: every, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{db: db, gate: gate, every: every, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -79,7 +80,7 @@ func (c *checkpointer) run() {
 		// it) it copies next time; an error here leaves the work for the
 		// next kick, and the last connection to close checkpoints anyway.
 		if pages, err := c.checkpoint(ctx, "PASSIVE"); err == nil && pages >= walPagesRestart {
-			_, _ = c.checkpoint(ctx, "RESTART")
+			_ = c.restart(ctx)
 		}
 		t.Reset(c.every)
 		select {
@@ -98,6 +99,18 @@ func (c *checkpointer) checkpoint(ctx context.Context, mode string) (walPages in
 	return walPages, err
 }
 
+// restart runs a RESTART checkpoint in a gap between the writer's
+// transactions: it holds the gate, so the writer neither holds SQLite's
+// write lock meanwhile nor sleeps in the busy handler waiting for it.
+func (c *checkpointer) restart(ctx context.Context) error {
+	if err := c.gate.lock(ctx); err != nil {
+		return err
+	}
+	defer c.gate.unlock()
+	_, err := c.checkpoint(ctx, "RESTART")
+	return err
+}
+
 // close stops the checkpointer and closes its connection; closing again
 // does nothing, as closing a ledger twice does.
 func (c *checkpointer) close() error {
@@ -108,3 +121,20 @@ func (c *checkpointer) close() error {
 	})
 	return c.closeErr
 }
+
+// gate is a lock whose waiters can give up with their context.
+type gate chan struct{}
+
+func newGate() gate { return make(gate, 1) }
+
+// lock takes the gate, or returns ctx's error if ctx ends first.
+func (g gate) lock(ctx context.Context) error {
+	select {
+	case g <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g gate) unlock() { <-g }

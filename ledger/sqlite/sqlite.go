@@ -52,6 +52,13 @@ type Ledger struct {
 
 	// ckpt checkpoints the WAL beside the writer (checkpoint.go).
 	ckpt *checkpointer
+	// gate is held by write across a transaction and by the checkpointer
+	// across a RESTART checkpoint, which takes SQLite's write lock: the
+	// two then wait for each other in Go, where the waiter wakes as soon
+	// as the lock is free, instead of in SQLite's busy handler, which
+	// sleeps 1, 2, 5, 10, 15, 20 ms and more between tries. Writes that
+	// do not go through write still wait in the busy handler.
+	gate gate
 
 	// events is Events' statement, prepared once on r: compiling it (a
 	// union with a recursive list of days) cost more than running it, and
@@ -115,7 +122,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	l := &Ledger{w: w, clock: o.clock}
+	l := &Ledger{w: w, clock: o.clock, gate: newGate()}
 	known, err := Migrations()
 	if err == nil {
 		_, err = ledger.Migrate(ctx, migrator{l}, known)
@@ -137,7 +144,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 		l.r.Close()
 		return nil, err
 	}
-	l.ckpt = startCheckpointer(ck, o.checkpointEvery)
+	l.ckpt = startCheckpointer(ck, o.checkpointEvery, l.gate)
 	l.r.SetMaxOpenConns(readConns)
 	l.r.SetMaxIdleConns(readConns)
 	if err := l.prepareHot(ctx); err != nil {
@@ -257,6 +264,10 @@ func (l *Ledger) Close() error {
 
 // write runs fn in one write transaction, committed if fn returns nil.
 func (l *Ledger) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := l.gate.lock(ctx); err != nil {
+		return err
+	}
+	defer l.gate.unlock()
 	tx, err := l.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
