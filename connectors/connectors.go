@@ -24,7 +24,9 @@ type Window struct {
 // EmitFunc receives a batch of normalized events. A source calls it once per
 // batch and stops pulling when it returns an error; a receiver calls it before
 // it acknowledges the webhook, so that a nil return means the events are
-// durably written.
+// durably written. It must be safe for concurrent use: receivers call it from
+// concurrent requests, and a source may store several batches at once when
+// no batch depends on another's being stored first.
 type EmitFunc func(ctx context.Context, events []mapping.Event) error
 
 // Connector is what a platform factory builds. It also implements one or

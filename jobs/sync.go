@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
@@ -133,12 +134,18 @@ func (s *Sync) pull(ctx context.Context, src connectors.Source, now time.Time, r
 	} else if ok && cp.Add(-s.Lookback).Before(from) {
 		from = cp.Add(-s.Lookback)
 	}
-	var counts ingest.Counts
+	var (
+		mu     sync.Mutex // the source may store several batches at once
+		counts ingest.Counts
+	)
 	stats, err := src.Pull(ctx, connectors.Window{From: from, To: now}, func(ctx context.Context, events []mapping.Event) error {
-		// A source emits one batch after another: no other request joins
-		// a batch while the writer waits, so it should not wait.
+		// A source stores a batch or a few at a time, never a crowd: the
+		// writer should not wait for company. Batches that arrive while
+		// it commits join its next commit anyway.
 		c, err := s.Ingester.Ingest(groupcommit.NoWait(ctx), events)
+		mu.Lock()
 		counts.Add(c)
+		mu.Unlock()
 		return err
 	})
 	rep.EventsPulled += stats.Events

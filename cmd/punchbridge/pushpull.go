@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
@@ -175,9 +176,12 @@ func (a *app) pullWindow(ctx context.Context, name string, w connectors.Window) 
 		}
 		break
 	}
+	var mu sync.Mutex // the source may store several batches at once
 	stats, err := src.Pull(ctx, w, func(ctx context.Context, events []mapping.Event) error {
-		c, err := a.ingester.Ingest(groupcommit.NoWait(ctx), events) // one batch after another
+		c, err := a.ingester.Ingest(groupcommit.NoWait(ctx), events) // see jobs.Sync's pull
+		mu.Lock()
 		out.Counts.Add(c)
+		mu.Unlock()
 		return err
 	})
 	out.Pulled, out.APICalls, out.Quota = stats.Events, stats.APICalls, stats.Quota

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,7 +174,7 @@ func TestThreeReplicas(t *testing.T) {
 
 	// All three pull the same window at once: every event is stored once.
 	w := connectors.Window{From: from, To: asOf}
-	stored := make([]int, 3)
+	stored := make([]atomic.Int64, 3) // a pull stores several answers at once
 	for i, a := range replicas {
 		src, _ := a.set.Connector("dingtalk-demo")
 		wg.Add(1)
@@ -181,7 +182,7 @@ func TestThreeReplicas(t *testing.T) {
 			defer wg.Done()
 			_, err := src.(connectors.Source).Pull(ctx, w, func(ctx context.Context, evs []mapping.Event) error {
 				c, err := a.ingester.Ingest(ctx, evs)
-				stored[i] += c.Stored + c.Revisions
+				stored[i].Add(int64(c.Stored + c.Revisions))
 				return err
 			})
 			if err != nil {
@@ -190,7 +191,7 @@ func TestThreeReplicas(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := stored[0] + stored[1] + stored[2]; n != 0 {
+	if n := stored[0].Load() + stored[1].Load() + stored[2].Load(); n != 0 {
 		t.Fatalf("re-pulling stored %d events again, want 0 (the nightly run stored them)", n)
 	}
 

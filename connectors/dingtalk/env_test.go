@@ -134,10 +134,13 @@ func newEnv(t testing.TB, company dingtalktest.Company, opts []dingtalktest.Opti
 func (e *env) pull(t *testing.T, w connectors.Window) ([]mapping.Event, []int, connectors.PullStats, error) {
 	t.Helper()
 	var (
+		mu      sync.Mutex // a pull stores several answers at once
 		events  []mapping.Event
 		batches []int
 	)
 	st, err := e.conn.Pull(context.Background(), w, func(_ context.Context, evs []mapping.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
 		events = append(events, evs...)
 		batches = append(batches, len(evs))
 		return nil

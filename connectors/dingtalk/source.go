@@ -24,6 +24,11 @@ const (
 	maxSpan         = 7 * 24 * time.Hour
 )
 
+// pullStores is how many fetched answers a pull stores at once: one in
+// the ledger's writer, one being claimed, one being prepared. More did
+// not make a pull faster (docs/PERFORMANCE.md).
+const pullStores = 3
+
 // shanghai is the platform's time zone, in which listRecord reads its
 // dates. China has kept UTC+8 without daylight saving time since 1991, so a
 // fixed zone is exact and needs no tzdata on the host.
@@ -149,8 +154,7 @@ func (c *Connector) pullPunches(ctx context.Context, users []string, w connector
 		return 0, nil
 	}
 	received := c.now()
-	// Workers fetch; this goroutine emits, one batch at a time, because
-	// an EmitFunc need not be safe for concurrent use.
+	// Workers fetch; pullStores goroutines emit what they fetched.
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type answer struct {
@@ -207,29 +211,48 @@ func (c *Connector) pullPunches(ctx context.Context, users []string, w connector
 	}()
 	go func() { wg.Wait(); close(answers) }()
 
-	emitted, skipped, done := 0, 0, 0
-	var firstErr error
-	for a := range answers {
-		if firstErr != nil {
-			continue // drain until the workers stop
-		}
-		done++
-		connectors.ReportProgress(ctx, done, len(calls))
-		skipped += a.skipped
-		switch {
-		case a.err != nil:
-			firstErr = a.err
-		case len(a.events) > 0:
-			if err := emit(ctx, a.events); err != nil {
-				firstErr = fmt.Errorf("dingtalk: emit %d events: %w", len(a.events), err)
-				break
+	// pullStores answers are stored at once: while the ledger's one
+	// writer commits one, the next is being prepared and claimed, so that
+	// the writer does not wait between answers. The answers hold disjoint
+	// punches (by user and by span), so their order does not matter.
+	var (
+		mu                     sync.Mutex
+		emitted, skipped, done int
+		firstErr               error
+		stores                 sync.WaitGroup
+	)
+	for range pullStores {
+		stores.Go(func() {
+			for a := range answers {
+				mu.Lock()
+				stopped := firstErr != nil
+				if !stopped {
+					done++
+					connectors.ReportProgress(ctx, done, len(calls))
+					skipped += a.skipped
+				}
+				mu.Unlock()
+				if stopped {
+					continue // drain until the workers stop
+				}
+				err := a.err
+				if err == nil && len(a.events) > 0 {
+					if err = emit(ctx, a.events); err != nil {
+						err = fmt.Errorf("dingtalk: emit %d events: %w", len(a.events), err)
+					}
+				}
+				mu.Lock()
+				if err == nil {
+					emitted += len(a.events)
+				} else if firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				mu.Unlock()
 			}
-			emitted += len(a.events)
-		}
-		if firstErr != nil {
-			cancel()
-		}
+		})
 	}
+	stores.Wait()
 	if skipped > 0 {
 		c.log.Warn("records without a check time skipped", "count", skipped)
 	}

@@ -194,6 +194,52 @@ func TestPullEventsAreValid(t *testing.T) {
 	}
 }
 
+// TestPullStoresAnswersAtOnce checks that a pull hands the next answer to
+// emit while an earlier one is still being stored, so that the ledger's
+// writer has the next batch waiting: the first emit waits until
+// pullStores are under way, which a pull storing one answer after
+// another never reaches.
+func TestPullStoresAnswersAtOnce(t *testing.T) {
+	c := dt.GenerateCompany(2, 500, monday, 7) // 10 answers, each with punches
+	e := newEnv(t, c, nil, func(cfg *Config) { cfg.Users = userIDs(c) })
+	var (
+		mu      sync.Mutex
+		storing int
+		most    int
+		events  int
+	)
+	all := make(chan struct{})
+	var opened sync.Once
+	_, err := e.conn.Pull(context.Background(), days(7), func(_ context.Context, evs []mapping.Event) error {
+		mu.Lock()
+		storing++
+		most = max(most, storing)
+		events += len(evs)
+		if storing == pullStores {
+			opened.Do(func() { close(all) })
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+		case <-time.After(10 * time.Second):
+			return errors.New("no other answer was stored meanwhile")
+		}
+		mu.Lock()
+		storing--
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if most != pullStores {
+		t.Errorf("at most %d answers stored at once, want %d", most, pullStores)
+	}
+	if want := len(wantIDs(c, days(7))); events != want {
+		t.Errorf("stored %d events, want %d", events, want)
+	}
+}
+
 func TestPullStopsWhenEmitFails(t *testing.T) {
 	c := dt.GenerateCompany(2, 500, monday, 7)
 	boom := errors.New("ledger down")
