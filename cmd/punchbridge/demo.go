@@ -57,9 +57,16 @@ Examples:
   punchbridge demo --data ./demo-data && punchbridge demo --data ./demo-data
 `
 
-// demoMemoryLimit is the soft memory limit of a demo run unless the
-// GOMEMLIMIT environment variable sets one.
-const demoMemoryLimit = 640 << 20
+// demoMemoryLimit is the soft memory limit of a demo run of employees ×
+// workDays unless the GOMEMLIMIT environment variable sets one: 640 MiB up
+// to 10,000 × 31 and in proportion beyond. The fakes in the process hold
+// the generated company, about 340 bytes a punch for the fake DingTalk
+// alone; at 30,000 × 31 that passed 640 MiB by itself, and a limit below
+// the live heap kept the collector running, 40% of the run's CPU.
+func demoMemoryLimit(employees, workDays int) int64 {
+	const base, baseUserDays = 640 << 20, 10000 * 31
+	return max(base, int64(float64(base)*float64(employees)*float64(workDays)/baseUserDays))
+}
 
 // demoLastWorkDay is the Friday the demo company's punches end on.
 const demoLastWorkDay = "2026-11-20"
@@ -132,7 +139,7 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) int {
 		// The fakes and the pipeline share this process; without a limit
 		// the collector lets the heap grow to twice the live data, which
 		// at 10,000 employees × 31 days passes 1 GB of resident memory.
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(demoMemoryLimit))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(demoMemoryLimit(*employees, *days)))
 	}
 	o := demoOptions{dataDir: *dataDir, redisURL: *redisURL, employees: *employees, workDays: *days}
 	if *serveAfter {
