@@ -71,6 +71,40 @@ func BenchmarkPutDay(b *testing.B) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 }
 
+// BenchmarkPutDaysAged stores a night's reconciliation, one day each of
+// 500 employees, into a ledger already holding a year of their days: what
+// one reconciliation batch writes once the ledger has aged. Each iteration
+// stores a new version of the same date.
+func BenchmarkPutDaysAged(b *testing.B) {
+	const employees, history = 500, 365
+	l := open(b, filepath.Join(b.TempDir(), "ledger.db"))
+	defer l.Close()
+	day0 := time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)
+	night := func(date string, worked int) []ledger.PreparedDay {
+		recs := make([]mapping.DayRecord, employees)
+		for e := range recs {
+			recs[e] = mapping.DayRecord{EmployeeID: fmt.Sprintf("E%05d", e), Date: date, Shift: "standard",
+				Status: mapping.DayPresent, WorkedMinutes: worked}
+		}
+		return ledger.PrepareDays(recs)
+	}
+	for d := range history {
+		if _, err := l.PutDays(b.Context(), night(day0.AddDate(0, 0, d).Format(time.DateOnly), 540), []string{"hr"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	today := day0.AddDate(0, 0, history).Format(time.DateOnly)
+	n := 0
+	for b.Loop() {
+		n++
+		changed, err := l.PutDays(b.Context(), night(today, n), []string{"hr"})
+		if err != nil || !changed[0] {
+			b.Fatalf("PutDays = %v, %v; want the new version stored", changed[:1], err)
+		}
+	}
+	b.ReportMetric(float64(n*employees)/b.Elapsed().Seconds(), "records/s")
+}
+
 // The company of BenchmarkIngestMorning and BenchmarkEvents: 2,000
 // employees, each punching in before nine and out after six.
 const benchEmployees = 2000

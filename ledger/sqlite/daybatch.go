@@ -103,6 +103,14 @@ func (l *Ledger) PutDays(ctx context.Context, days []ledger.PreparedDay, sinks [
 	return changed, nil
 }
 
+// latestDaysQuery reads the latest versions of n employees' days between
+// two dates: a search of the days' key for each employee (a query plan
+// test holds it to that).
+func latestDaysQuery(n int) string {
+	return `SELECT employee_id, date, shift, version, content_hash FROM days
+		WHERE latest = 1 AND employee_id IN (` + placeholders(n, 1) + `) AND date >= ? AND date <= ?`
+}
+
 // dayVersion is the latest stored version of a day and its content hash.
 type dayVersion struct {
 	version int
@@ -117,20 +125,25 @@ type dayRow struct {
 	latest bool
 }
 
-// latestDays reads the latest versions of the days of days' employees.
+// latestDays reads the latest versions of days: those of days' employees
+// within the dates days span. Bounded by the dates, the read is as large
+// as the batch, however long the employees' history: reading all of it,
+// as it once did, made a night's batch cost grow with the ledger's age, a
+// day more every night (BenchmarkPutDaysAged).
 func latestDays(ctx context.Context, tx *sql.Tx, days []ledger.PreparedDay) (map[mapping.DayKey]dayVersion, error) {
 	out := map[mapping.DayKey]dayVersion{}
 	seen := map[string]bool{}
 	var emps []string
+	first, last := days[0].Record.Date, days[0].Record.Date
 	for _, d := range days {
 		if emp := d.Record.EmployeeID; !seen[emp] {
 			seen[emp] = true
 			emps = append(emps, emp)
 		}
+		first, last = min(first, d.Record.Date), max(last, d.Record.Date)
 	}
 	err := inChunks(emps, func(chunk []any) error {
-		rows, err := tx.QueryContext(ctx, `SELECT employee_id, date, shift, version, content_hash FROM days
-			WHERE latest = 1 AND employee_id IN (`+placeholders(len(chunk), 1)+`)`, chunk...)
+		rows, err := tx.QueryContext(ctx, latestDaysQuery(len(chunk)), append(chunk, first, last)...)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,13 +23,17 @@ func TestPutDaysMatchesPutDay(t *testing.T) {
 	first := []mapping.DayRecord{day("E1", "2026-11-19", 480), day("E1", "2026-11-20", 500), day("E2", "2026-11-20", 510)}
 	// A second run: one day unchanged, one corrected twice, one new.
 	second := []mapping.DayRecord{day("E1", "2026-11-19", 480), day("E1", "2026-11-20", 505), day("E3", "2026-11-20", 300), day("E1", "2026-11-20", 506)}
+	// Runs whose dates span less than the stored days: each must still
+	// find the stored version it supersedes, at either end of its span.
+	third := []mapping.DayRecord{day("E1", "2026-11-19", 470)}
+	fourth := []mapping.DayRecord{day("E2", "2026-11-20", 515), day("E2", "2026-11-18", 400), day("E1", "2026-11-18", 420)}
 	sinks := []string{"hr", "payroll"}
 
 	batched := open(t, filepath.Join(t.TempDir(), "a.db"))
 	defer batched.Close()
 	single := open(t, filepath.Join(t.TempDir(), "b.db"))
 	defer single.Close()
-	for _, run := range [][]mapping.DayRecord{first, second} {
+	for _, run := range [][]mapping.DayRecord{first, second, third, fourth} {
 		gotChanged, err := batched.PutDays(t.Context(), ledger.PrepareDays(run), sinks)
 		if err != nil {
 			t.Fatal(err)
@@ -50,7 +55,7 @@ func TestPutDaysMatchesPutDay(t *testing.T) {
 			}
 		}
 	}
-	for _, rec := range append(first, second...) {
+	for _, rec := range slices.Concat(first, second, third, fourth) {
 		a, errA := batched.DayHistory(t.Context(), rec.Key())
 		b, errB := single.DayHistory(t.Context(), rec.Key())
 		if errA != nil || errB != nil || !reflect.DeepEqual(a, b) {
@@ -60,8 +65,8 @@ func TestPutDaysMatchesPutDay(t *testing.T) {
 	for _, sink := range sinks {
 		a, errA := batched.Outbox(t.Context(), sink, ledger.DeliveryPending, 0)
 		b, errB := single.Outbox(t.Context(), sink, ledger.DeliveryPending, 0)
-		if errA != nil || errB != nil || len(a) != 6 || len(a) != len(b) {
-			t.Fatalf("%s outbox: %d entries (%v) vs %d (%v); want 6 each", sink, len(a), errA, len(b), errB)
+		if errA != nil || errB != nil || len(a) != 10 || len(a) != len(b) {
+			t.Fatalf("%s outbox: %d entries (%v) vs %d (%v); want 10 each", sink, len(a), errA, len(b), errB)
 		}
 		for i := range a {
 			if !reflect.DeepEqual(a[i].Record, b[i].Record) {
@@ -107,6 +112,24 @@ func TestEventsSearchesTheIndexes(t *testing.T) {
 	for _, step := range plan {
 		if strings.HasPrefix(step, "SCAN events") {
 			t.Errorf("Events' plan is %q; want no scan of the events", joined)
+		}
+	}
+}
+
+// TestPutDaysReadsTheBatchsDates holds PutDays' read of the stored
+// versions to the days' key, by employee and date: a read of every stored
+// day of the employees (a year of them in an aged ledger) would still
+// answer correctly, and only this test and BenchmarkPutDaysAged would
+// notice.
+func TestPutDaysReadsTheBatchsDates(t *testing.T) {
+	plan := queryPlan(t, sqlite.LatestDaysQuery(2), "E1", "E2", "2026-11-01", "2026-11-30")
+	joined := strings.Join(plan, "; ")
+	if !strings.Contains(joined, "employee_id=? AND date>? AND date<?") {
+		t.Errorf("the plan is %q; want a search of the key by employee and dates", joined)
+	}
+	for _, step := range plan {
+		if strings.HasPrefix(step, "SCAN days") {
+			t.Errorf("the plan is %q; want no scan of the days", joined)
 		}
 	}
 }

@@ -5,3 +5,7 @@ const DueQuery = dueQuery
 
 // EventsQuery is Events' statement, for the test of its query plan.
 const EventsQuery = eventsOf
+
+// LatestDaysQuery is PutDays' read of the stored versions, for the test of
+// its query plan.
+var LatestDaysQuery = latestDaysQuery
