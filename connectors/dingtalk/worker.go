@@ -318,12 +318,17 @@ func (c *Connector) refreshPunches(ctx context.Context, jobs []job, ingest conne
 		for _, j := range group {
 			users[j.users[0]] = true
 		}
-		found := map[string]bool{}
+		var (
+			mu    sync.Mutex // pullPunches stores several answers at once
+			found = map[string]bool{}
+		)
 		w := connectors.Window{From: group[0].from, To: group[n-1].from.Add(time.Millisecond)}
 		_, err := c.pullPunches(ctx, sortedKeys(users), w, group[0].via, func(ctx context.Context, evs []mapping.Event) error {
 			if err := ingest(ctx, evs); err != nil {
 				return err
 			}
+			mu.Lock()
+			defer mu.Unlock()
 			for _, ev := range evs {
 				found[ev.ID] = true
 			}

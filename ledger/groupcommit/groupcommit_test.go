@@ -143,6 +143,16 @@ func TestObserveSeesEveryCommit(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// Observe runs after a commit has answered its callers, so the last
+	// commit's call may still be on its way.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		mu.Lock()
+		n := int64(len(commits))
+		mu.Unlock()
+		if n >= g.Stats().Batches || time.Now().After(deadline) {
+			break
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(commits) == 0 {
