@@ -319,9 +319,11 @@ func noteEmployees(ctx context.Context, tx *sql.Tx, st *appendStmts, ids []strin
 		}
 	}
 	slices.Sort(emps)
-	return insertRows(ctx, tx, st, insertEmployee, slices.Compact(emps),
-		func(e string, args []any) []any { return append(args, e) })
+	return insertRows(ctx, tx, st, insertEmployee, slices.Compact(emps), employeeArgs)
 }
+
+// employeeArgs appends insertEmployee's values of one employee.
+func employeeArgs(employeeID string, args []any) []any { return append(args, employeeID) }
 
 // appendStmts are Append's statements, prepared once on the write
 // connection; a transaction binds them with tx.StmtContext, which reuses

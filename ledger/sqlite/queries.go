@@ -114,8 +114,12 @@ func (l *Ledger) Remap(ctx context.Context, platform, tenant, userID, employeeID
 	if employeeID == "" {
 		return nil, fmt.Errorf("sqlite ledger: remap %s/%s/%s: employee id is empty; give the HR employee id to assign", platform, tenant, userID)
 	}
+	st, err := l.stmts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite ledger: remap %s/%s/%s to %s: %w", platform, tenant, userID, employeeID, err)
+	}
 	var out []mapping.Event
-	err := l.write(ctx, func(tx *sql.Tx) error {
+	err = l.write(ctx, func(tx *sql.Tx) error {
 		out = nil
 		rows, err := tx.QueryContext(ctx, `SELECT seq, body, latest FROM events
 			WHERE platform = ? AND tenant = ? AND user_id = ? AND employee_id = ''`, platform, tenant, userID)
@@ -143,8 +147,7 @@ func (l *Ledger) Remap(ctx context.Context, platform, tenant, userID, employeeID
 		if len(qs) == 0 {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO employees (employee_id) VALUES (?) ON CONFLICT DO NOTHING`, employeeID)
-		return err
+		return insertRows(ctx, tx, st, insertEmployee, []string{employeeID}, employeeArgs)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: remap %s/%s/%s to %s: %w", platform, tenant, userID, employeeID, err)
