@@ -17,6 +17,7 @@ import (
 	"github.com/punchbridge/punchbridge/connectors/hrhttp/frappetest"
 	"github.com/punchbridge/punchbridge/identity"
 	"github.com/punchbridge/punchbridge/ingest"
+	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/ledger/sqlite"
 	"github.com/punchbridge/punchbridge/mapping"
 )
@@ -117,7 +118,7 @@ func TestChangeRemapsExactlyTheAffectedUsers(t *testing.T) {
 	if err != nil || c.Quarantined != 6 {
 		t.Fatalf("ingest: %+v, %v; want u2..u4's six punches quarantined", c, err)
 	}
-	if err := l.ClearDirty(ctx, []mapping.EmployeeDay{{EmployeeID: "E1", Date: "2026-11-20"}}); err != nil {
+	if err := l.ClearDirty(ctx, []ledger.DirtyDay{{EmployeeDay: mapping.EmployeeDay{EmployeeID: "E1", Date: "2026-11-20"}}}); err != nil {
 		t.Fatal(err)
 	}
 

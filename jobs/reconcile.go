@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -22,6 +23,12 @@ const settleMargin = 48 * time.Hour
 // the ledger can store several at once (DayBatcher); tests lower it.
 var dayBatch = 1000
 
+// dirtyChunk is how many employees' dirty days reconciliation reads at a
+// time: enough that a read's fixed cost is spread thin, few enough that
+// their days (a month each at most, usually) take little memory. Tests
+// lower it.
+var dirtyChunk = 256
+
 // DayBatcher is a ledger that stores several day records in one
 // transaction: each as PutDay would, one after another, and each changed
 // one queued for every sink in sinks as Enqueue would; it reports which
@@ -35,8 +42,9 @@ type DayBatcher interface {
 type employeeRun struct {
 	emp, from, to string
 	wm            time.Time
-	clearBefore   string   // dirty dates before it are cleared even without a record
-	dirty         []string // the employee's dirty dates
+	clearBefore   string            // dirty dates before it are cleared even without a record
+	earliest      string            // the earliest dirty date when planned; "" if none
+	dirty         []ledger.DirtyDay // the dirty days from..to, read before the events
 	recs          []mapping.DayRecord
 	days          []ledger.PreparedDay // recs prepared, for a DayBatcher
 	err           error
@@ -66,11 +74,23 @@ func (s *Sync) reconcile(ctx context.Context, now time.Time, wms watermarks, rep
 	done := make(chan *employeeRun, workers)
 	go func() {
 		defer close(pending)
-		for _, r := range runs {
-			select {
-			case pending <- r:
-			case <-ctx.Done():
+		for chunk := range slices.Chunk(runs, dirtyChunk) {
+			if err := s.readDirty(ctx, chunk); err != nil {
+				// Handed on as a run's error, which stops reconciliation;
+				// no worker computes it.
+				chunk[0].err = err
+				select {
+				case pending <- chunk[0]:
+				case <-ctx.Done():
+				}
 				return
+			}
+			for _, r := range chunk {
+				select {
+				case pending <- r:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 	}()
@@ -81,7 +101,9 @@ func (s *Sync) reconcile(ctx context.Context, now time.Time, wms watermarks, rep
 	for range workers {
 		wg.Go(func() {
 			for r := range pending {
-				r.recs, r.err = s.computeEmployee(ctx, r)
+				if r.err == nil {
+					r.recs, r.err = s.computeEmployee(ctx, r)
+				}
 				if batched && r.err == nil {
 					r.days = ledger.PrepareDays(r.recs)
 				}
@@ -116,19 +138,23 @@ func (s *Sync) reconcile(ctx context.Context, now time.Time, wms watermarks, rep
 	return w.flush(ctx)
 }
 
-// plan lists the employees to reconcile and each one's range of dates.
+// plan lists the employees to reconcile and each one's range of dates,
+// sorted by employee. It reads one row an employee, the earliest dirty
+// date, not the dirty days themselves: a month of a large company's is
+// millions, and they are read a few hundred employees at a time as their
+// runs start (readDirty).
 func (s *Sync) plan(ctx context.Context, now time.Time, wms watermarks) ([]*employeeRun, error) {
 	loc := s.Engine.Location()
 	from := now.Add(-s.Lookback).In(loc).Format(time.DateOnly)
-	dirty, err := s.Ledger.DirtyDays(ctx)
+	dirty, err := s.Ledger.DirtyEmployees(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sync: list dirty days: %w", err)
+		return nil, fmt.Errorf("sync: list employees with dirty days: %w", err)
 	}
-	dirtyBy := map[string][]string{}
+	earliest := make(map[string]string, len(dirty))
 	for _, d := range dirty {
-		dirtyBy[d.EmployeeID] = append(dirtyBy[d.EmployeeID], d.Date)
+		earliest[d.EmployeeID] = d.Earliest
 	}
-	roster, err := s.roster(ctx, dirtyBy)
+	roster, err := s.roster(ctx, earliest)
 	if err != nil {
 		return nil, err
 	}
@@ -139,11 +165,9 @@ func (s *Sync) plan(ctx context.Context, now time.Time, wms watermarks) ([]*empl
 			continue // a source feeding this employee has never been pulled
 		}
 		r := &employeeRun{emp: emp, from: from, to: wm.In(loc).Format(time.DateOnly), wm: wm,
-			clearBefore: wm.Add(-settleMargin).In(loc).Format(time.DateOnly), dirty: dirtyBy[emp]}
-		for _, d := range r.dirty {
-			if d < r.from {
-				r.from = d
-			}
+			clearBefore: wm.Add(-settleMargin).In(loc).Format(time.DateOnly), earliest: earliest[emp]}
+		if r.earliest != "" && r.earliest < r.from {
+			r.from = r.earliest
 		}
 		if r.from > r.to {
 			continue
@@ -151,6 +175,40 @@ func (s *Sync) plan(ctx context.Context, now time.Time, wms watermarks) ([]*empl
 		runs = append(runs, r)
 	}
 	return runs, nil
+}
+
+// readDirty reads the dirty days of a chunk of runs, sorted by employee,
+// in one call, and gives each run its own within its dates. It runs before
+// any of their events are read: a day marked again after this read keeps
+// a newer generation and stays dirty, whether or not the events read
+// later include what marked it.
+func (s *Sync) readDirty(ctx context.Context, runs []*employeeRun) error {
+	byEmp := make(map[string]*employeeRun, len(runs))
+	var from, to string
+	for _, r := range runs {
+		if r.earliest == "" {
+			continue // none when planned; any marked since wait for the next run
+		}
+		byEmp[r.emp] = r
+		if from == "" || r.from < from {
+			from = r.from
+		}
+		to = max(to, r.to)
+	}
+	if len(byEmp) == 0 {
+		return nil
+	}
+	first, last := runs[0].emp, runs[len(runs)-1].emp
+	days, err := s.Ledger.DirtyDaysBetween(ctx, first, last, from, to)
+	if err != nil {
+		return fmt.Errorf("sync: read dirty days of %s..%s: %w", first, last, err)
+	}
+	for _, d := range days {
+		if r := byEmp[d.EmployeeID]; r != nil && d.Date >= r.from && d.Date <= r.to {
+			r.dirty = append(r.dirty, d)
+		}
+	}
+	return nil
 }
 
 // computeEmployee loads one employee's events and computes the days.
@@ -203,22 +261,22 @@ func (w *dayWriter) flush(ctx context.Context) error {
 	}
 	w.rep.DaysReconciled += w.n
 	w.rep.DaysChanged += changed
-	var finished []mapping.EmployeeDay
+	var finished []ledger.DirtyDay
 	for _, r := range w.pending {
 		got := make(map[string]bool, len(r.recs))
 		for _, rec := range r.recs {
 			got[rec.Date] = true
 		}
 		for _, d := range r.dirty {
-			if d <= r.to && (got[d] || d < r.clearBefore) {
-				finished = append(finished, mapping.EmployeeDay{EmployeeID: r.emp, Date: d})
+			if got[d.Date] || d.Date < r.clearBefore {
+				finished = append(finished, d)
 			}
 		}
 	}
 	// The plan holds every employee's run until reconciliation ends; a
-	// stored run's records must not stay reachable through it.
+	// stored run's records and dirty days must not stay reachable through it.
 	for _, r := range w.pending {
-		r.recs, r.days = nil, nil
+		r.recs, r.days, r.dirty = nil, nil, nil
 	}
 	w.pending, w.n = w.pending[:0], 0
 	return w.s.clearDirty(ctx, finished)
@@ -274,7 +332,7 @@ func (w *dayWriter) store(ctx context.Context, sinks []string) (int, error) {
 
 // roster is every employee that can have a day: those the directories map,
 // those with events, and those with dirty days.
-func (s *Sync) roster(ctx context.Context, dirtyBy map[string][]string) ([]string, error) {
+func (s *Sync) roster(ctx context.Context, dirty map[string]string) ([]string, error) {
 	set := map[string]bool{}
 	for _, e := range s.Identities.Employees() {
 		set[e] = true
@@ -286,7 +344,7 @@ func (s *Sync) roster(ctx context.Context, dirtyBy map[string][]string) ([]strin
 	for _, e := range withEvents {
 		set[e] = true
 	}
-	for e := range dirtyBy {
+	for e := range dirty {
 		set[e] = true
 	}
 	out := make([]string, 0, len(set))
@@ -297,7 +355,7 @@ func (s *Sync) roster(ctx context.Context, dirtyBy map[string][]string) ([]strin
 	return out, nil
 }
 
-func (s *Sync) clearDirty(ctx context.Context, days []mapping.EmployeeDay) error {
+func (s *Sync) clearDirty(ctx context.Context, days []ledger.DirtyDay) error {
 	if len(days) == 0 {
 		return nil
 	}

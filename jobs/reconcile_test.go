@@ -2,9 +2,13 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/ledger"
@@ -27,8 +31,8 @@ func TestReconcileWritesTheSameWithOrWithoutBatches(t *testing.T) {
 		days    []mapping.DayRecord
 		pushed  map[string]int
 	}
-	defer func(n int) { dayBatch = n }(dayBatch)
-	dayBatch = 50
+	defer func(n, m int) { dayBatch, dirtyChunk = n, m }(dayBatch, dirtyChunk)
+	dayBatch, dirtyChunk = 50, 7
 	run := func(batched bool) outcome {
 		f := newFixture(t)
 		if _, ok := f.ledger.(DayBatcher); !ok {
@@ -95,8 +99,8 @@ func TestReconcileWritesTheSameWithOrWithoutBatches(t *testing.T) {
 }
 
 // TestStoredRunsLetGoOfTheirRecords: the plan holds every employee's run
-// until reconciliation ends, so a run must drop its records once they are
-// stored, or a month's records would all stay in memory at once.
+// until reconciliation ends, so a run must drop its records and dirty days
+// once they are stored, or a month's would all stay in memory at once.
 func TestStoredRunsLetGoOfTheirRecords(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
@@ -105,7 +109,8 @@ func TestStoredRunsLetGoOfTheirRecords(t *testing.T) {
 	for i := range 3 {
 		emp := fmt.Sprintf("E%03d", i)
 		recs := []mapping.DayRecord{{EmployeeID: emp, Date: "2026-11-20", Shift: "standard", Status: mapping.DayAbsent}}
-		r := &employeeRun{emp: emp, from: "2026-11-20", to: "2026-11-20", recs: recs, days: ledger.PrepareDays(recs)}
+		dirty := []ledger.DirtyDay{{EmployeeDay: mapping.EmployeeDay{EmployeeID: emp, Date: "2026-11-20"}, Generation: 1}}
+		r := &employeeRun{emp: emp, from: "2026-11-20", to: "2026-11-20", recs: recs, days: ledger.PrepareDays(recs), dirty: dirty}
 		runs = append(runs, r)
 		if err := w.add(ctx, r); err != nil {
 			t.Fatal(err)
@@ -115,11 +120,101 @@ func TestStoredRunsLetGoOfTheirRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range runs {
-		if r.recs != nil || r.days != nil {
-			t.Errorf("run of %s still holds %d records and %d prepared days after they were stored", r.emp, len(r.recs), len(r.days))
+		if r.recs != nil || r.days != nil || r.dirty != nil {
+			t.Errorf("run of %s still holds %d records, %d prepared days and %d dirty days after they were stored", r.emp, len(r.recs), len(r.days), len(r.dirty))
 		}
 	}
 	if w.rep.DaysReconciled != 3 || w.rep.DaysChanged != 3 {
 		t.Errorf("report %+v, want 3 days reconciled and changed", w.rep)
+	}
+}
+
+// markedDuring is a ledger that marks day dirty again when its employee's
+// events are first read, as a late punch arriving mid-run would, and that
+// refuses to list every dirty day at once.
+type markedDuring struct {
+	ledger.Ledger
+	day  mapping.EmployeeDay
+	once sync.Once
+}
+
+func (m *markedDuring) Events(ctx context.Context, emp string, from, to time.Time) ([]mapping.Event, error) {
+	var err error
+	if emp == m.day.EmployeeID {
+		m.once.Do(func() { err = m.Ledger.MarkDirty(ctx, []mapping.EmployeeDay{m.day}) })
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m.Ledger.Events(ctx, emp, from, to)
+}
+
+func (m *markedDuring) DirtyDays(context.Context) ([]mapping.EmployeeDay, error) {
+	return nil, errors.New("reconciliation listed every dirty day at once")
+}
+
+// TestDayMarkedDuringItsRunStaysDirty: reconciliation reads employees'
+// dirty days before their events, and clears only the generations it
+// read, so a day marked again while its employee is being computed is left
+// for the next run; the other days are cleared. Nor does it list the
+// month's dirty days whole. Both when the employees' dirty days are read
+// in one call and one employee at a time.
+func TestDayMarkedDuringItsRunStaysDirty(t *testing.T) {
+	defer func(n int) { dirtyChunk = n }(dirtyChunk)
+	for _, chunk := range []int{1, 256} {
+		t.Run(fmt.Sprintf("chunk %d", chunk), func(t *testing.T) {
+			dirtyChunk = chunk
+			ctx := context.Background()
+			f := newFixture(t)
+			f.week()
+			late := mapping.EmployeeDay{EmployeeID: "E1", Date: "2026-11-19"}
+			f.job.Ledger = &markedDuring{Ledger: f.ledger, day: late}
+			rep, err := f.job.Run(ctx, at("2026-11-21", "02:00"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.DaysReconciled == 0 {
+				t.Fatalf("report %+v, want days reconciled", rep)
+			}
+			left, err := f.ledger.DirtyDays(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Saturday the 21st stays dirty too: the watermark has not closed it.
+			want := []mapping.EmployeeDay{late, {EmployeeID: "E1", Date: "2026-11-21"}, {EmployeeID: "E2", Date: "2026-11-21"}}
+			if !reflect.DeepEqual(left, want) {
+				t.Errorf("dirty after the run = %v, want %v: the day marked during it and the open Saturday", left, want)
+			}
+			if _, err := f.job.Run(ctx, at("2026-11-24", "10:00")); err != nil {
+				t.Fatal(err)
+			}
+			if left, err = f.ledger.DirtyDays(ctx); err != nil || len(left) != 0 {
+				t.Errorf("dirty after the next run = %v, %v; want none", left, err)
+			}
+		})
+	}
+}
+
+// dirtyFails is a ledger whose dirty days cannot be read.
+type dirtyFails struct{ ledger.Ledger }
+
+func (dirtyFails) DirtyDaysBetween(context.Context, string, string, string, string) ([]ledger.DirtyDay, error) {
+	return nil, errors.New("disk I/O error")
+}
+
+// TestDirtyDaysUnreadStopTheRun: when the dirty days cannot be read the
+// run fails, saying so, and every dirty day stays dirty.
+func TestDirtyDaysUnreadStopTheRun(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.week()
+	f.job.Ledger = dirtyFails{f.ledger}
+	_, err := f.job.Run(ctx, at("2026-11-21", "02:00"))
+	if err == nil || !strings.Contains(err.Error(), "read dirty days of E1..E2") || !strings.Contains(err.Error(), "disk I/O error") {
+		t.Fatalf("Run = %v, want the failed read of E1..E2's dirty days", err)
+	}
+	left, err := f.ledger.DirtyDays(ctx)
+	if err != nil || len(left) != 8 {
+		t.Errorf("dirty after the failed run = %v, %v; want all 8 days (E1 and E2, the 18th to the 21st)", left, err)
 	}
 }

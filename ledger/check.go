@@ -30,6 +30,24 @@ func CheckEmployeeDay(d mapping.EmployeeDay) error {
 	return CheckDate("date", d.Date)
 }
 
+// CheckDirtyRange reports what is wrong with the bounds given to
+// DirtyDaysBetween: an empty employee id or a date not written YYYY-MM-DD.
+func CheckDirtyRange(firstEmployee, lastEmployee, from, to string) error {
+	var problems []string
+	if firstEmployee == "" || lastEmployee == "" {
+		problems = append(problems, "the first and last employee ids must not be empty; give HR employee ids")
+	}
+	for _, d := range [][2]string{{"from", from}, {"to", to}} {
+		if err := CheckDate(d[0], d[1]); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("dirty days of %q..%q %q..%q: %s", firstEmployee, lastEmployee, from, to, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
 // CheckDayKey reports what is wrong with a day record's key: an empty
 // employee id or shift, or a date not written YYYY-MM-DD.
 func CheckDayKey(k mapping.DayKey) error {

@@ -25,6 +25,20 @@ var ErrNotFound = errors.New("ledger: not found")
 // wraps it too, for payloads of revisions the ledger does not hold.
 var ErrRawNotKept = errors.New("ledger: raw payloads not kept")
 
+// DirtyDay is a dirty employee-day as the ledger listed it, with the
+// generation that ClearDirty compares.
+type DirtyDay struct {
+	mapping.EmployeeDay
+	// Generation starts at 1 and grows each time the day is marked again.
+	Generation int64
+}
+
+// DirtyEmployee is an employee with dirty days.
+type DirtyEmployee struct {
+	EmployeeID string
+	Earliest   string // the earliest dirty date, YYYY-MM-DD
+}
+
 // AppendResult reports what happened to a batch of events.
 type AppendResult struct {
 	Stored      int // new ids
@@ -97,12 +111,29 @@ type Ledger interface {
 	// events out of their days).
 	Employees(ctx context.Context) ([]string, error)
 
-	// MarkDirty records employee-days that need recomputation.
+	// MarkDirty records employee-days that need recomputation. Marking a
+	// day that is already dirty raises its generation.
 	MarkDirty(ctx context.Context, days []mapping.EmployeeDay) error
-	// DirtyDays lists the employee-days waiting for recomputation.
+	// DirtyDays lists every employee-day waiting for recomputation,
+	// ordered by employee then date. It is for operators and tests:
+	// reconciliation reads the dirty days an employee at a time.
 	DirtyDays(ctx context.Context) ([]mapping.EmployeeDay, error)
-	// ClearDirty removes employee-days once they are recomputed.
-	ClearDirty(ctx context.Context, days []mapping.EmployeeDay) error
+	// DirtyEmployees lists, sorted, the employees with dirty days, each
+	// with its earliest dirty date: one entry an employee, however many
+	// days are dirty.
+	DirtyEmployees(ctx context.Context) ([]DirtyEmployee, error)
+	// DirtyDaysBetween lists the dirty days of the employees whose ids sort
+	// (bytewise) from firstEmployee to lastEmployee, dated from to to
+	// (YYYY-MM-DD), both ranges inclusive, in no particular order, each
+	// with its generation. Reconciliation reads a few hundred employees'
+	// days at a time this way.
+	DirtyDaysBetween(ctx context.Context, firstEmployee, lastEmployee, from, to string) ([]DirtyDay, error)
+	// ClearDirty removes the dirty days whose generation is still the one
+	// given: a day marked again since it was listed stays dirty, because
+	// the recomputation the caller just finished may have read the events
+	// before the new one arrived. A zero generation removes the day
+	// whatever its generation. Days that are not dirty are ignored.
+	ClearDirty(ctx context.Context, days []DirtyDay) error
 
 	// PutDay stores a computed day record. If its content equals the latest
 	// version's, nothing changes and that version is returned with

@@ -10,6 +10,7 @@ import (
 	"github.com/punchbridge/punchbridge/connectors"
 	dt "github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
 	"github.com/punchbridge/punchbridge/ingest"
+	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/ledger/sqlite"
 	"github.com/punchbridge/punchbridge/mapping"
 	"github.com/punchbridge/punchbridge/reconcile"
@@ -215,7 +216,7 @@ func TestMakeupApprovedDaysLaterCorrectsTheDay(t *testing.T) {
 	if v1.Version != 1 || len(v1.Missing) != 1 || v1.Missing[0] != "out" {
 		t.Fatalf("Monday before the make-up: %+v, want version 1 missing out", v1)
 	}
-	if err := st.ledger.ClearDirty(ctx, []mapping.EmployeeDay{{EmployeeID: "E1001", Date: date}}); err != nil {
+	if err := st.ledger.ClearDirty(ctx, []ledger.DirtyDay{{EmployeeDay: mapping.EmployeeDay{EmployeeID: "E1001", Date: date}}}); err != nil {
 		t.Fatal(err)
 	}
 

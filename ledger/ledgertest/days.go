@@ -1,8 +1,10 @@
 package ledgertest
 
 import (
+	"cmp"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +25,24 @@ func dirty(t *testing.T, l ledger.Ledger) []mapping.EmployeeDay {
 	return got
 }
 
+// dirtyBetween lists the dirty days of employees first..last dated
+// from..to, sorted by employee then date.
+func dirtyBetween(t *testing.T, l ledger.Ledger, first, last, from, to string) []ledger.DirtyDay {
+	t.Helper()
+	got, err := l.DirtyDaysBetween(t.Context(), first, last, from, to)
+	if err != nil {
+		t.Fatalf("DirtyDaysBetween(%s, %s, %s, %s): %v", first, last, from, to, err)
+	}
+	slices.SortFunc(got, func(a, b ledger.DirtyDay) int {
+		return cmp.Or(strings.Compare(a.EmployeeID, b.EmployeeID), strings.Compare(a.Date, b.Date))
+	})
+	return got
+}
+
+func dirtyDay(employee, date string, generation int64) ledger.DirtyDay {
+	return ledger.DirtyDay{EmployeeDay: day(employee, date), Generation: generation}
+}
+
 var dirtyTests = []test{
 	{"dirty days are listed once each, sorted, until cleared", func(t *testing.T, l ledger.Ledger) {
 		if err := l.MarkDirty(t.Context(), []mapping.EmployeeDay{day("E2", "2026-11-20"), day("E1", "2026-11-21"), day("E1", "2026-11-20")}); err != nil {
@@ -35,11 +55,67 @@ var dirtyTests = []test{
 		if got := dirty(t, l); !slices.Equal(got, want) {
 			t.Errorf("DirtyDays = %v, want %v", got, want)
 		}
-		if err := l.ClearDirty(t.Context(), []mapping.EmployeeDay{day("E1", "2026-11-20"), day("E2", "2026-11-20"), day("E3", "2026-11-20")}); err != nil {
+		// A zero generation clears whatever the day's is; a day that is
+		// not dirty (E3) is ignored.
+		if err := l.ClearDirty(t.Context(), []ledger.DirtyDay{dirtyDay("E1", "2026-11-20", 0), dirtyDay("E2", "2026-11-20", 0), dirtyDay("E3", "2026-11-20", 0)}); err != nil {
 			t.Fatal(err)
 		}
 		if got := dirty(t, l); !slices.Equal(got, want[1:2]) {
 			t.Errorf("DirtyDays after ClearDirty = %v, want %v", got, want[1:2])
+		}
+	}},
+	{"a range of employees' dirty days is listed with their generations", func(t *testing.T, l ledger.Ledger) {
+		// A range across a month's and a year's end, and employees on
+		// either side of the range with days on the same dates. Ids
+		// compare bytewise: E10 lies between E1 and E2.
+		if err := l.MarkDirty(t.Context(), []mapping.EmployeeDay{
+			day("E1", "2027-01-02"), day("E1", "2026-12-30"), day("E1", "2026-12-01"), day("E1", "2027-01-05"),
+			day("E0", "2026-12-31"), day("E2", "2027-01-02"), day("E10", "2026-12-31"),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.MarkDirty(t.Context(), []mapping.EmployeeDay{day("E1", "2027-01-02")}); err != nil {
+			t.Fatal(err)
+		}
+		got := dirtyBetween(t, l, "E1", "E10", "2026-12-29", "2027-01-04")
+		want := []ledger.DirtyDay{dirtyDay("E1", "2026-12-30", 1), dirtyDay("E1", "2027-01-02", 2), dirtyDay("E10", "2026-12-31", 1)}
+		if !slices.Equal(got, want) {
+			t.Errorf("DirtyDaysBetween(E1, E10, 2026-12-29, 2027-01-04) = %v, want %v", got, want)
+		}
+		// The bounds are inclusive.
+		got = dirtyBetween(t, l, "E1", "E1", "2026-12-01", "2027-01-05")
+		if len(got) != 4 || got[0].Date != "2026-12-01" || got[3].Date != "2027-01-05" {
+			t.Errorf("DirtyDaysBetween(E1, E1, 2026-12-01, 2027-01-05) = %v, want E1's four days", got)
+		}
+		if got := dirtyBetween(t, l, "E1", "E1", "2027-01-03", "2027-01-02"); len(got) != 0 {
+			t.Errorf("DirtyDaysBetween with from after to = %v, want none", got)
+		}
+		if got := dirtyBetween(t, l, "E3", "E9", "2026-12-01", "2027-01-05"); len(got) != 0 {
+			t.Errorf("DirtyDaysBetween of employees with none = %v, want none", got)
+		}
+		for _, r := range [][4]string{{"", "E1", "2026-12-01", "2026-12-02"}, {"E1", "", "2026-12-01", "2026-12-02"},
+			{"E1", "E1", "01.12.2026", "2026-12-02"}, {"E1", "E1", "2026-12-01", ""}} {
+			if _, err := l.DirtyDaysBetween(t.Context(), r[0], r[1], r[2], r[3]); err == nil {
+				t.Errorf("DirtyDaysBetween(%q) succeeded, want an error", r)
+			}
+		}
+	}},
+	{"dirty employees are listed once each with their earliest date", func(t *testing.T, l ledger.Ledger) {
+		if got, err := l.DirtyEmployees(t.Context()); err != nil || len(got) != 0 {
+			t.Fatalf("DirtyEmployees of a new ledger = %v, %v; want none", got, err)
+		}
+		if err := l.MarkDirty(t.Context(), []mapping.EmployeeDay{
+			day("E2", "2026-11-21"), day("E1", "2026-11-22"), day("E2", "2026-10-31"), day("E1", "2026-11-20"), day("E10", "2026-11-21"),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := l.DirtyEmployees(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []ledger.DirtyEmployee{{EmployeeID: "E1", Earliest: "2026-11-20"}, {EmployeeID: "E10", Earliest: "2026-11-21"}, {EmployeeID: "E2", Earliest: "2026-10-31"}}
+		if !slices.Equal(got, want) {
+			t.Errorf("DirtyEmployees = %v, want %v", got, want)
 		}
 	}},
 	{"a day marked again after it was listed survives ClearDirty", func(t *testing.T, l ledger.Ledger) {
@@ -47,7 +123,7 @@ var dirtyTests = []test{
 		if err := l.MarkDirty(t.Context(), []mapping.EmployeeDay{d}); err != nil {
 			t.Fatal(err)
 		}
-		listed := dirty(t, l)
+		listed := dirtyBetween(t, l, "E1", "E1", "2026-11-20", "2026-11-20")
 		// A late punch arrives while the day is being recomputed.
 		if err := l.MarkDirty(t.Context(), []mapping.EmployeeDay{d}); err != nil {
 			t.Fatal(err)
@@ -55,10 +131,14 @@ var dirtyTests = []test{
 		if err := l.ClearDirty(t.Context(), listed); err != nil {
 			t.Fatal(err)
 		}
-		if got := dirty(t, l); !slices.Equal(got, listed) {
-			t.Fatalf("DirtyDays = %v, want %v still dirty", got, listed)
+		if got := dirty(t, l); !slices.Equal(got, []mapping.EmployeeDay{d}) {
+			t.Fatalf("DirtyDays = %v, want %v still dirty", got, d)
 		}
-		if err := l.ClearDirty(t.Context(), listed); err != nil {
+		relisted := dirtyBetween(t, l, "E1", "E1", "2026-11-20", "2026-11-20")
+		if len(relisted) != 1 || relisted[0].Generation <= listed[0].Generation {
+			t.Fatalf("listed again = %v, want a generation above %d", relisted, listed[0].Generation)
+		}
+		if err := l.ClearDirty(t.Context(), relisted); err != nil {
 			t.Fatal(err)
 		}
 		if got := dirty(t, l); len(got) != 0 {
@@ -73,6 +153,10 @@ var dirtyTests = []test{
 		}
 		if got := dirty(t, l); len(got) != 0 {
 			t.Errorf("DirtyDays = %v, want none", got)
+		}
+		// Clearing one does nothing, and is no error.
+		if err := l.ClearDirty(t.Context(), []ledger.DirtyDay{dirtyDay("E1", "20.11.2026", 1)}); err != nil {
+			t.Errorf("ClearDirty of a malformed day: %v", err)
 		}
 	}},
 }

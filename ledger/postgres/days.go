@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -51,74 +50,88 @@ func (l *Ledger) MarkDirty(ctx context.Context, days []mapping.EmployeeDay) erro
 	return nil
 }
 
-// DirtyDays lists the dirty employee-days ordered by employee then date, and
-// remembers the generation of each for ClearDirty.
+// DirtyDays lists every dirty employee-day ordered by employee then date.
 func (l *Ledger) DirtyDays(ctx context.Context) ([]mapping.EmployeeDay, error) {
-	type listedDay struct {
-		day mapping.EmployeeDay
-		gen int64
-	}
-	rows, err := query(ctx, l, func(row pgx.CollectableRow) (listedDay, error) {
+	days, err := query(ctx, l, func(row pgx.CollectableRow) (mapping.EmployeeDay, error) {
 		var (
-			d    listedDay
+			d    mapping.EmployeeDay
 			date time.Time
 		)
-		err := row.Scan(&d.day.EmployeeID, &date, &d.gen)
-		d.day.Date = dateString(date)
+		err := row.Scan(&d.EmployeeID, &date)
+		d.Date = dateString(date)
 		return d, err
-	}, `SELECT employee_id, date, generation FROM dirty_days ORDER BY employee_id, date`)
+	}, `SELECT employee_id, date FROM dirty_days ORDER BY employee_id, date`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres ledger: dirty days: %w", err)
 	}
-	days := make([]mapping.EmployeeDay, len(rows))
-	listed := make(map[mapping.EmployeeDay]int64, len(rows))
-	for i, r := range rows {
-		days[i], listed[r.day] = r.day, r.gen
-	}
-	l.mu.Lock()
-	l.listed = listed
-	l.mu.Unlock()
 	return days, nil
 }
 
-// ClearDirty removes the employee-days. A day that was marked dirty again
-// after DirtyDays listed it stays dirty: the recomputation the caller just
-// finished may have read the events before the new one arrived. The
-// generations are this Ledger's own listing; a day it never listed is
-// removed whatever its generation. Malformed days are skipped.
-func (l *Ledger) ClearDirty(ctx context.Context, days []mapping.EmployeeDay) error {
-	if len(days) == 0 {
-		return nil
+// DirtyEmployees lists the employees with dirty days and the earliest of
+// each one's, sorted by employee.
+func (l *Ledger) DirtyEmployees(ctx context.Context) ([]ledger.DirtyEmployee, error) {
+	emps, err := query(ctx, l, func(row pgx.CollectableRow) (ledger.DirtyEmployee, error) {
+		var (
+			e    ledger.DirtyEmployee
+			date time.Time
+		)
+		err := row.Scan(&e.EmployeeID, &date)
+		e.Earliest = dateString(date)
+		return e, err
+	}, `SELECT employee_id, min(date) FROM dirty_days GROUP BY employee_id ORDER BY employee_id`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres ledger: dirty employees: %w", err)
 	}
-	l.mu.Lock()
-	listed := maps.Clone(l.listed)
-	l.mu.Unlock()
+	return emps, nil
+}
+
+// DirtyDaysBetween lists the dirty days of the employees first..last dated
+// from..to, with their generations: a range of the table's key, which
+// leads with the employee.
+func (l *Ledger) DirtyDaysBetween(ctx context.Context, first, last, from, to string) ([]ledger.DirtyDay, error) {
+	if err := ledger.CheckDirtyRange(first, last, from, to); err != nil {
+		return nil, fmt.Errorf("postgres ledger: dirty days between: %w", err)
+	}
+	days, err := query(ctx, l, func(row pgx.CollectableRow) (ledger.DirtyDay, error) {
+		var (
+			d    ledger.DirtyDay
+			date time.Time
+		)
+		err := row.Scan(&d.EmployeeID, &date, &d.Generation)
+		d.Date = dateString(date)
+		return d, err
+	}, `SELECT employee_id, date, generation FROM dirty_days
+		WHERE employee_id BETWEEN $1 AND $2 AND date BETWEEN $3::date AND $4::date`, first, last, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("postgres ledger: dirty days of %s..%s %s..%s: %w", first, last, from, to, err)
+	}
+	return days, nil
+}
+
+// ClearDirty removes the dirty days whose generation is still the one
+// given, or whatever it is for a zero generation, in one statement.
+// Malformed days are skipped: MarkDirty refuses them, so none is dirty.
+func (l *Ledger) ClearDirty(ctx context.Context, days []ledger.DirtyDay) error {
 	var (
 		emps, dates []string
-		gens        []*int64
+		gens        []int64
 	)
 	for _, d := range days {
-		if ledger.CheckEmployeeDay(d) != nil {
-			continue // MarkDirty refuses such a day: it cannot be dirty
+		if ledger.CheckEmployeeDay(d.EmployeeDay) != nil {
+			continue
 		}
-		var gen *int64
-		if g, ok := listed[d]; ok {
-			gen = &g
-		}
-		emps, dates, gens = append(emps, d.EmployeeID), append(dates, d.Date), append(gens, gen)
+		emps, dates, gens = append(emps, d.EmployeeID), append(dates, d.Date), append(gens, d.Generation)
+	}
+	if len(emps) == 0 {
+		return nil
 	}
 	_, err := l.exec(ctx, `DELETE FROM dirty_days d
 		USING unnest($1::text[], $2::text[], $3::bigint[]) AS u(employee_id, date, generation)
 		WHERE d.employee_id = u.employee_id AND d.date = u.date::date
-		  AND (u.generation IS NULL OR d.generation = u.generation)`, emps, dates, gens)
+		  AND (u.generation = 0 OR d.generation = u.generation)`, emps, dates, gens)
 	if err != nil {
 		return fmt.Errorf("postgres ledger: clear %d dirty days: %w", len(days), err)
 	}
-	l.mu.Lock()
-	for _, d := range days {
-		delete(l.listed, d)
-	}
-	l.mu.Unlock()
 	return nil
 }
 

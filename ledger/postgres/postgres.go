@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/punchbridge/punchbridge/ledger"
-	"github.com/punchbridge/punchbridge/mapping"
 )
 
 //go:embed migrations/*.sql
@@ -30,11 +28,6 @@ type Ledger struct {
 	pool   *pool
 	clock  func() time.Time
 	schema string
-
-	// listed remembers the generation of each dirty day as DirtyDays last
-	// returned it, so that ClearDirty leaves a day re-marked since then.
-	mu     sync.Mutex
-	listed map[mapping.EmployeeDay]int64
 }
 
 var _ ledger.Ledger = (*Ledger)(nil)

@@ -332,7 +332,7 @@ func TestMalformedDatesAreUnknown(t *testing.T) {
 	if ok, err := l.Delivered(t.Context(), "hr", key, 1); ok || err != nil {
 		t.Errorf("Delivered = %v, %v; want false, nil", ok, err)
 	}
-	if err := l.ClearDirty(t.Context(), []mapping.EmployeeDay{{EmployeeID: "E1", Date: "20.11.2026"}}); err != nil {
+	if err := l.ClearDirty(t.Context(), []ledger.DirtyDay{{EmployeeDay: mapping.EmployeeDay{EmployeeID: "E1", Date: "20.11.2026"}}}); err != nil {
 		t.Errorf("ClearDirty = %v, want nil", err)
 	}
 }

@@ -253,3 +253,33 @@ func bytesWritten() (int64, bool) {
 	}
 	return 0, false
 }
+
+// BenchmarkDirtyDaysBetween reads the dirty days of a month of 256
+// employees at a time, as reconciliation does, from a ledger holding a
+// month of 2,000 employees' dirty days, and reports employees per second.
+func BenchmarkDirtyDaysBetween(b *testing.B) {
+	const employees, days, chunk = 2000, 31, 256
+	l := open(b, filepath.Join(b.TempDir(), "ledger.db"))
+	defer l.Close()
+	day0 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	from, to := day0.Format(time.DateOnly), day0.AddDate(0, 0, days-1).Format(time.DateOnly)
+	for d := range days {
+		marked := make([]mapping.EmployeeDay, employees)
+		for e := range marked {
+			marked[e] = mapping.EmployeeDay{EmployeeID: fmt.Sprintf("E%05d", e), Date: day0.AddDate(0, 0, d).Format(time.DateOnly)}
+		}
+		if err := l.MarkDirty(b.Context(), marked); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := 0
+	for b.Loop() {
+		first := n % (employees / chunk) * chunk
+		got, err := l.DirtyDaysBetween(b.Context(), fmt.Sprintf("E%05d", first), fmt.Sprintf("E%05d", first+chunk-1), from, to)
+		if err != nil || len(got) != chunk*days {
+			b.Fatalf("DirtyDaysBetween = %d days, %v; want %d", len(got), err, chunk*days)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n*chunk)/b.Elapsed().Seconds(), "employees/s")
+}

@@ -163,3 +163,21 @@ func queryPlan(t *testing.T, q string, args ...any) []string {
 	}
 	return plan
 }
+
+// TestDirtyDaysBetweenSearchesEachDate holds the read of a range of
+// employees' dirty days to a search of dirty_days' key for each date:
+// reconciliation reads every employee's this way, and a scan of the dates'
+// range would read every other employee's days too (a month of a
+// company's, for each range), answering correctly all the while.
+func TestDirtyDaysBetweenSearchesEachDate(t *testing.T) {
+	plan := queryPlan(t, sqlite.DirtyDaysBetweenQuery, "E1", "E2", "2026-11-01", "2026-11-30")
+	joined := strings.Join(plan, "; ")
+	if !strings.Contains(joined, "SEARCH d USING PRIMARY KEY (date=? AND employee_id>? AND employee_id<?)") {
+		t.Errorf("the plan is %q; want a search of the key by date and employees", joined)
+	}
+	for _, step := range plan {
+		if strings.HasPrefix(step, "SCAN d ") || step == "SCAN d" {
+			t.Errorf("the plan is %q; want no scan of dirty_days", joined)
+		}
+	}
+}

@@ -57,57 +57,97 @@ func compareDays(a, b mapping.EmployeeDay) int {
 	return cmp.Or(strings.Compare(a.Date, b.Date), strings.Compare(a.EmployeeID, b.EmployeeID))
 }
 
-// DirtyDays lists the dirty employee-days ordered by employee then date, and
-// remembers the generation of each for ClearDirty.
+// DirtyDays lists every dirty employee-day ordered by employee then date.
 func (l *Ledger) DirtyDays(ctx context.Context) ([]mapping.EmployeeDay, error) {
-	rows, err := l.r.QueryContext(ctx, `SELECT employee_id, date, generation FROM dirty_days ORDER BY employee_id, date`)
+	rows, err := l.r.QueryContext(ctx, `SELECT employee_id, date FROM dirty_days ORDER BY employee_id, date`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: dirty days: %w", err)
 	}
 	defer rows.Close()
 	var days []mapping.EmployeeDay
-	listed := map[mapping.EmployeeDay]int64{}
 	for rows.Next() {
-		var (
-			d   mapping.EmployeeDay
-			gen int64
-		)
-		if err := rows.Scan(&d.EmployeeID, &d.Date, &gen); err != nil {
+		var d mapping.EmployeeDay
+		if err := rows.Scan(&d.EmployeeID, &d.Date); err != nil {
 			return nil, fmt.Errorf("sqlite ledger: dirty days: %w", err)
 		}
 		days = append(days, d)
-		listed[d] = gen
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite ledger: dirty days: %w", err)
 	}
-	l.mu.Lock()
-	l.listed = listed
-	l.mu.Unlock()
 	return days, nil
 }
 
-// ClearDirty removes the employee-days. A day that was marked dirty again
-// after DirtyDays listed it stays dirty: the recomputation the caller just
-// finished may have read the events before the new one arrived.
-func (l *Ledger) ClearDirty(ctx context.Context, days []mapping.EmployeeDay) error {
-	// The generations of just these days, not a copy of every listed one:
-	// a month's run lists hundreds of thousands and clears them in parts.
-	type clearing struct {
-		day    mapping.EmployeeDay
-		gen    int64
-		listed bool
+// DirtyEmployees lists the employees with dirty days and the earliest of
+// each one's, sorted by employee.
+func (l *Ledger) DirtyEmployees(ctx context.Context) ([]ledger.DirtyEmployee, error) {
+	rows, err := l.r.QueryContext(ctx, `SELECT employee_id, MIN(date) FROM dirty_days GROUP BY employee_id ORDER BY employee_id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite ledger: dirty employees: %w", err)
 	}
-	cs := make([]clearing, len(days))
-	l.mu.Lock()
-	for i, d := range days {
-		cs[i].day = d
-		cs[i].gen, cs[i].listed = l.listed[d]
+	defer rows.Close()
+	var emps []ledger.DirtyEmployee
+	for rows.Next() {
+		var e ledger.DirtyEmployee
+		if err := rows.Scan(&e.EmployeeID, &e.Earliest); err != nil {
+			return nil, fmt.Errorf("sqlite ledger: dirty employees: %w", err)
+		}
+		emps = append(emps, e)
 	}
-	l.mu.Unlock()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite ledger: dirty employees: %w", err)
+	}
+	return emps, nil
+}
+
+// dirtyDaysBetweenQuery reads a range of employees' dirty days date by
+// date: dirty_days is keyed by date first, so each date of the range is a
+// search of the key for the employees' range; a range on the date would
+// read every employee's days in it. CROSS JOIN keeps the dates the outer
+// loop.
+const dirtyDaysBetweenQuery = `WITH RECURSIVE dates(date) AS (
+		SELECT ?3 UNION ALL SELECT date(date, '+1 day') FROM dates WHERE date < ?4)
+	SELECT d.employee_id, d.date, d.generation FROM dates CROSS JOIN dirty_days AS d
+	WHERE d.date = dates.date AND d.employee_id BETWEEN ?1 AND ?2`
+
+// DirtyDaysBetween lists the dirty days of the employees first..last dated
+// from..to, with their generations.
+func (l *Ledger) DirtyDaysBetween(ctx context.Context, first, last, from, to string) ([]ledger.DirtyDay, error) {
+	if err := ledger.CheckDirtyRange(first, last, from, to); err != nil {
+		return nil, fmt.Errorf("sqlite ledger: dirty days between: %w", err)
+	}
+	if from > to || first > last {
+		return nil, nil
+	}
+	rows, err := l.r.QueryContext(ctx, dirtyDaysBetweenQuery, first, last, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite ledger: dirty days of %s..%s %s..%s: %w", first, last, from, to, err)
+	}
+	defer rows.Close()
+	var days []ledger.DirtyDay
+	for rows.Next() {
+		var d ledger.DirtyDay
+		if err := rows.Scan(&d.EmployeeID, &d.Date, &d.Generation); err != nil {
+			return nil, fmt.Errorf("sqlite ledger: dirty days of %s..%s %s..%s: %w", first, last, from, to, err)
+		}
+		days = append(days, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite ledger: dirty days of %s..%s %s..%s: %w", first, last, from, to, err)
+	}
+	return days, nil
+}
+
+// ClearDirty removes the dirty days whose generation is still the one
+// given, or whatever it is for a zero generation.
+func (l *Ledger) ClearDirty(ctx context.Context, days []ledger.DirtyDay) error {
+	if len(days) == 0 {
+		return nil
+	}
 	// Deleted in the table's key order, each page is visited once; callers
 	// clear employee by employee, across every date.
-	slices.SortFunc(cs, func(a, b clearing) int { return compareDays(a.day, b.day) })
+	days = slices.Clone(days)
+	slices.SortFunc(days, func(a, b ledger.DirtyDay) int { return compareDays(a.EmployeeDay, b.EmployeeDay) })
 	err := l.write(ctx, func(tx *sql.Tx) error {
 		byGen, err := tx.PrepareContext(ctx, `DELETE FROM dirty_days WHERE employee_id = ? AND date = ? AND generation = ?`)
 		if err != nil {
@@ -119,11 +159,11 @@ func (l *Ledger) ClearDirty(ctx context.Context, days []mapping.EmployeeDay) err
 			return err
 		}
 		defer whole.Close()
-		for _, c := range cs {
-			if c.listed {
-				_, err = byGen.ExecContext(ctx, c.day.EmployeeID, c.day.Date, c.gen)
+		for _, d := range days {
+			if d.Generation != 0 {
+				_, err = byGen.ExecContext(ctx, d.EmployeeID, d.Date, d.Generation)
 			} else {
-				_, err = whole.ExecContext(ctx, c.day.EmployeeID, c.day.Date)
+				_, err = whole.ExecContext(ctx, d.EmployeeID, d.Date)
 			}
 			if err != nil {
 				return err
@@ -134,11 +174,6 @@ func (l *Ledger) ClearDirty(ctx context.Context, days []mapping.EmployeeDay) err
 	if err != nil {
 		return fmt.Errorf("sqlite ledger: clear %d dirty days: %w", len(days), err)
 	}
-	l.mu.Lock()
-	for _, d := range days {
-		delete(l.listed, d)
-	}
-	l.mu.Unlock()
 	return nil
 }
 

@@ -9,3 +9,7 @@ const EventsQuery = eventsOf
 // LatestDaysQuery is PutDays' read of the stored versions, for the test of
 // its query plan.
 var LatestDaysQuery = latestDaysQuery
+
+// DirtyDaysBetweenQuery is DirtyDaysBetween's statement, for the test of
+// its query plan.
+const DirtyDaysBetweenQuery = dirtyDaysBetweenQuery

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,9 +166,9 @@ func TestMigrationKeepsDirtyDays(t *testing.T) {
 
 	l := open(t, path)
 	defer l.Close()
-	days, err := l.DirtyDays(t.Context())
-	if err != nil || len(days) != 2 || days[0].Date != "2026-11-19" || days[1].Date != "2026-11-20" {
-		t.Fatalf("DirtyDays after migrating = %v, %v; want both days in order", days, err)
+	days := mustDirty(t, l, "E1")
+	if len(days) != 2 || days[0].Date != "2026-11-19" || days[1].Date != "2026-11-20" || days[1].Generation != 3 {
+		t.Fatalf("DirtyDaysBetween after migrating = %v; want both days, the second at generation 3", days)
 	}
 	if err := l.MarkDirty(t.Context(), []mapping.EmployeeDay{{EmployeeID: "E1", Date: "2026-11-20"}}); err != nil {
 		t.Fatal(err)
@@ -231,13 +232,28 @@ func TestMigrationIndexesByDay(t *testing.T) {
 	if err != nil || !slices.Equal(days, want) {
 		t.Fatalf("DirtyDays after migrating = %v, %v; want %v (by employee, then date)", days, err, want)
 	}
+	listed := slices.Concat(mustDirty(t, l, "E1"), mustDirty(t, l, "E2"))
+	if len(listed) != 3 || listed[0].Generation != 3 {
+		t.Fatalf("DirtyDaysBetween after migrating = %v; want three days, E1's at generation 3", listed)
+	}
 	if err := l.MarkDirty(t.Context(), want[:1]); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.ClearDirty(t.Context(), days); err != nil {
+	if err := l.ClearDirty(t.Context(), listed); err != nil {
 		t.Fatal(err)
 	}
 	if left, err := l.DirtyDays(t.Context()); err != nil || !slices.Equal(left, want[:1]) {
 		t.Errorf("after clearing = %v, %v; want the day marked again", left, err)
 	}
+}
+
+// mustDirty lists an employee's dirty days of November 2026 by date.
+func mustDirty(t *testing.T, l *sqlite.Ledger, employee string) []ledger.DirtyDay {
+	t.Helper()
+	days, err := l.DirtyDaysBetween(t.Context(), employee, employee, "2026-11-01", "2026-11-30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(days, func(a, b ledger.DirtyDay) int { return strings.Compare(a.Date, b.Date) })
+	return days
 }

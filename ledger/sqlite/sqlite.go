@@ -14,7 +14,6 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/punchbridge/punchbridge/ledger"
-	"github.com/punchbridge/punchbridge/mapping"
 )
 
 //go:embed migrations/*.sql
@@ -35,11 +34,6 @@ type Ledger struct {
 	w     *sql.DB // one connection: every write transaction, serialized
 	r     *sql.DB // read-only connections
 	clock func() time.Time
-
-	// listed remembers the generation of each dirty day as DirtyDays last
-	// returned it, so that ClearDirty leaves a day re-marked since then.
-	mu     sync.Mutex
-	listed map[mapping.EmployeeDay]int64
 
 	// stmtMu guards appendStmts, Append's statements prepared on w.
 	stmtMu      sync.Mutex
