@@ -19,7 +19,7 @@ import (
 func UnmarshalEvent(data []byte, e *Event) error {
 	// The event's strings are cut from one copy of data: one allocation
 	// instead of one a field.
-	d := eventDecoder{b: data, s: string(data)}
+	d := canonDecoder{b: data, s: string(data)}
 	var fast Event
 	if d.event(&fast) && d.i == len(d.b) {
 		*e = fast
@@ -29,9 +29,10 @@ func UnmarshalEvent(data []byte, e *Event) error {
 	return json.Unmarshal(data, e)
 }
 
-// eventDecoder reads the canonical form; any method that meets something
-// else returns false and the caller falls back to encoding/json.
-type eventDecoder struct {
+// canonDecoder reads the canonical form of events and day records; any
+// method that meets something else returns false and the caller falls
+// back to encoding/json.
+type canonDecoder struct {
 	b []byte
 	s string // b as a string
 	i int
@@ -40,14 +41,14 @@ type eventDecoder struct {
 // object reads {"key":value,...}, calling field for each key with the
 // decoder at its value. Repeated keys are refused: encoding/json merges a
 // repeated object into the first, which this reader does not copy.
-func (d *eventDecoder) object(field func(key string) bool) bool {
+func (d *canonDecoder) object(field func(key string) bool) bool {
 	if !d.lit('{') {
 		return false
 	}
 	if d.lit('}') {
 		return true
 	}
-	var seen [16]string
+	var seen [20]string // a day record has 18 keys
 	n := 0
 	for {
 		key, ok := d.str()
@@ -76,7 +77,7 @@ func (d *eventDecoder) object(field func(key string) bool) bool {
 	}
 }
 
-func (d *eventDecoder) lit(c byte) bool {
+func (d *canonDecoder) lit(c byte) bool {
 	if d.i < len(d.b) && d.b[d.i] == c {
 		d.i++
 		return true
@@ -86,7 +87,7 @@ func (d *eventDecoder) lit(c byte) bool {
 
 // str reads a string without escapes or control characters, in valid
 // UTF-8: what encoding/json would decode to the same bytes.
-func (d *eventDecoder) str() (string, bool) {
+func (d *canonDecoder) str() (string, bool) {
 	if !d.lit('"') {
 		return "", false
 	}
@@ -112,7 +113,7 @@ func (d *eventDecoder) str() (string, bool) {
 
 // time reads a time as time.Time's UnmarshalJSON does, which is what
 // encoding/json calls.
-func (d *eventDecoder) time(t *time.Time) bool {
+func (d *canonDecoder) time(t *time.Time) bool {
 	start := d.i
 	if _, ok := d.str(); !ok {
 		return false
@@ -121,7 +122,7 @@ func (d *eventDecoder) time(t *time.Time) bool {
 }
 
 // number reads a JSON number token and returns its text.
-func (d *eventDecoder) number() (string, bool) {
+func (d *canonDecoder) number() (string, bool) {
 	start := d.i
 	d.lit('-')
 	switch {
@@ -145,7 +146,7 @@ func (d *eventDecoder) number() (string, bool) {
 	return d.s[start:d.i], true
 }
 
-func (d *eventDecoder) digits() bool {
+func (d *canonDecoder) digits() bool {
 	start := d.i
 	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
 		d.i++
@@ -153,7 +154,7 @@ func (d *eventDecoder) digits() bool {
 	return d.i > start
 }
 
-func (d *eventDecoder) float(p **float64) bool {
+func (d *canonDecoder) float(p **float64) bool {
 	s, ok := d.number()
 	if !ok {
 		return false
@@ -166,7 +167,22 @@ func (d *eventDecoder) float(p **float64) bool {
 	return true
 }
 
-func (d *eventDecoder) boolean(v *bool) bool {
+// integer reads a number into an int as encoding/json does: digits only,
+// within the int's range.
+func (d *canonDecoder) integer(v *int) bool {
+	s, ok := d.number()
+	if !ok {
+		return false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || int64(int(n)) != n {
+		return false
+	}
+	*v = int(n)
+	return true
+}
+
+func (d *canonDecoder) boolean(v *bool) bool {
 	switch {
 	case d.word("true"):
 		*v = true
@@ -178,7 +194,7 @@ func (d *eventDecoder) boolean(v *bool) bool {
 	return true
 }
 
-func (d *eventDecoder) word(w string) bool {
+func (d *canonDecoder) word(w string) bool {
 	if len(d.s)-d.i >= len(w) && d.s[d.i:d.i+len(w)] == w {
 		d.i += len(w)
 		return true
@@ -187,13 +203,13 @@ func (d *eventDecoder) word(w string) bool {
 }
 
 // into reads a string into a string-kinded field.
-func into[S ~string](d *eventDecoder, dst *S) bool {
+func into[S ~string](d *canonDecoder, dst *S) bool {
 	s, ok := d.str()
 	*dst = S(s)
 	return ok
 }
 
-func (d *eventDecoder) event(e *Event) bool {
+func (d *canonDecoder) event(e *Event) bool {
 	return d.object(func(key string) bool {
 		switch key {
 		case "schema":
@@ -232,7 +248,7 @@ func (d *eventDecoder) event(e *Event) bool {
 	})
 }
 
-func (d *eventDecoder) punch(p *Punch) bool {
+func (d *canonDecoder) punch(p *Punch) bool {
 	return d.object(func(key string) bool {
 		switch key {
 		case "direction":
@@ -272,7 +288,7 @@ func (d *eventDecoder) punch(p *Punch) bool {
 	})
 }
 
-func (d *eventDecoder) strings(dst *[]string) bool {
+func (d *canonDecoder) strings(dst *[]string) bool {
 	if !d.lit('[') {
 		return false
 	}
@@ -296,7 +312,7 @@ func (d *eventDecoder) strings(dst *[]string) bool {
 	return true
 }
 
-func (d *eventDecoder) approval(a *Approval) bool {
+func (d *canonDecoder) approval(a *Approval) bool {
 	return d.object(func(key string) bool {
 		switch key {
 		case "type":
@@ -310,16 +326,7 @@ func (d *eventDecoder) approval(a *Approval) bool {
 		case "end":
 			return d.time(&a.End)
 		case "duration_minutes":
-			s, ok := d.number()
-			if !ok {
-				return false
-			}
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || int64(int(n)) != n {
-				return false
-			}
-			a.DurationMinutes = int(n)
-			return true
+			return d.integer(&a.DurationMinutes)
 		case "approval_id":
 			return into(d, &a.ApprovalID)
 		}
@@ -327,7 +334,7 @@ func (d *eventDecoder) approval(a *Approval) bool {
 	})
 }
 
-func (d *eventDecoder) makeup(m *Makeup) bool {
+func (d *canonDecoder) makeup(m *Makeup) bool {
 	return d.object(func(key string) bool {
 		switch key {
 		case "direction":

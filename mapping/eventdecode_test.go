@@ -12,11 +12,18 @@ import (
 // json.Unmarshal agree on data: the same event, or both an error.
 func checkDecodesAsEncodingJSON(t *testing.T, data []byte) {
 	t.Helper()
-	var want, got Event
+	checkMatchesEncodingJSON(t, data, UnmarshalEvent)
+}
+
+// checkMatchesEncodingJSON fails t unless unmarshal and json.Unmarshal
+// agree on data: the same value, or both an error.
+func checkMatchesEncodingJSON[T any](t *testing.T, data []byte, unmarshal func([]byte, *T) error) {
+	t.Helper()
+	var want, got T
 	wantErr := json.Unmarshal(data, &want)
-	gotErr := UnmarshalEvent(data, &got)
+	gotErr := unmarshal(data, &got)
 	if (wantErr != nil) != (gotErr != nil) {
-		t.Fatalf("%s: json.Unmarshal error %v, UnmarshalEvent error %v", data, wantErr, gotErr)
+		t.Fatalf("%s: json.Unmarshal error %v, the reader's error %v", data, wantErr, gotErr)
 	}
 	if wantErr == nil && !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s:\n got %#v\nwant %#v", data, got, want)
@@ -82,7 +89,7 @@ func TestUnmarshalEventReadsAppendJSON(t *testing.T) {
 			continue // NaN, or a year out of range: never stored
 		}
 		checkDecodesAsEncodingJSON(t, b)
-		d := eventDecoder{b: b, s: string(b)}
+		d := canonDecoder{b: b, s: string(b)}
 		var fast Event
 		if d.event(&fast) && d.i == len(b) {
 			direct++

@@ -266,7 +266,7 @@ func (l *Ledger) queryDays(ctx context.Context, q string, args ...any) ([]mappin
 
 func decodeDay(body []byte) (mapping.DayRecord, error) {
 	var rec mapping.DayRecord
-	if err := json.Unmarshal(body, &rec); err != nil {
+	if err := mapping.UnmarshalDay(body, &rec); err != nil {
 		return rec, fmt.Errorf("decode stored day record: %w", err)
 	}
 	return rec, nil

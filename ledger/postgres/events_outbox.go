@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -62,7 +61,7 @@ func (l *Ledger) eventEntries(ctx context.Context, q string, args ...any) ([]led
 		if r.NextAt != nil {
 			e.NextAt = r.NextAt.UTC()
 		}
-		if err := json.Unmarshal([]byte(r.Body), &e.Event); err != nil {
+		if err := mapping.UnmarshalEvent([]byte(r.Body), &e.Event); err != nil {
 			return nil, fmt.Errorf("entry %d: %w", r.ID, err)
 		}
 		out[i] = e

@@ -103,7 +103,7 @@ func scanEntry(row pgx.CollectableRow) (ledger.OutboxEntry, error) {
 	if err := row.Scan(&e.ID, &e.Sink, &body, &state, &e.Attempts, &e.LastError, &next, &e.CreatedAt, &e.UpdatedAt); err != nil {
 		return e, err
 	}
-	if err := json.Unmarshal(body, &e.Record); err != nil {
+	if err := mapping.UnmarshalDay(body, &e.Record); err != nil {
 		return e, fmt.Errorf("decode outbox entry %d: %w", e.ID, err)
 	}
 	e.State = ledger.DeliveryState(state)

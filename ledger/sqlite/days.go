@@ -300,7 +300,7 @@ func (l *Ledger) queryDays(ctx context.Context, q string, args ...any) ([]mappin
 
 func decodeDay(body string) (mapping.DayRecord, error) {
 	var rec mapping.DayRecord
-	if err := json.Unmarshal([]byte(body), &rec); err != nil {
+	if err := mapping.UnmarshalDay([]byte(body), &rec); err != nil {
 		return rec, fmt.Errorf("decode stored day record: %w", err)
 	}
 	return rec, nil

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -93,7 +92,7 @@ func (l *Ledger) queryEventEntries(ctx context.Context, q string, args ...any) (
 		if err := rows.Scan(&e.ID, &e.Sink, &body, &state, &e.Attempts, &e.LastError, &next, &created, &updated); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(body), &e.Event); err != nil {
+		if err := mapping.UnmarshalEvent([]byte(body), &e.Event); err != nil {
 			return nil, fmt.Errorf("entry %d: %w", e.ID, err)
 		}
 		e.State, e.NextAt, e.CreatedAt, e.UpdatedAt = ledger.DeliveryState(state), fromMS(next), fromMS(created), fromMS(updated)

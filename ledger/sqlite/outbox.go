@@ -117,7 +117,7 @@ func (l *Ledger) queryEntries(ctx context.Context, q string, args ...any) ([]led
 		if !body.Valid {
 			return nil, fmt.Errorf("outbox entry %d: the day-record version it delivers is not in the days table", e.ID)
 		}
-		if err := json.Unmarshal([]byte(body.String), &e.Record); err != nil {
+		if err := mapping.UnmarshalDay([]byte(body.String), &e.Record); err != nil {
 			return nil, fmt.Errorf("decode outbox entry %d: %w", e.ID, err)
 		}
 		e.State = ledger.DeliveryState(state)
