@@ -57,6 +57,17 @@ type DayRecord struct {
 // MarshalJSON writes empty lists as [] rather than null, as the contract
 // requires.
 func (d DayRecord) MarshalJSON() ([]byte, error) {
+	if b, err := d.appendJSON(nil); err == nil {
+		return b, nil
+	}
+	// A time JSON cannot hold: encoding/json says so in its own words.
+	return d.reflectJSON()
+}
+
+// reflectJSON is MarshalJSON through encoding/json's reflection: the
+// reference appendJSON is tested against, and the encoder of what it
+// refuses.
+func (d DayRecord) reflectJSON() ([]byte, error) {
 	type plain DayRecord
 	p := plain(d)
 	if p.Schema == "" {
@@ -95,8 +106,11 @@ func (d DayRecord) ContentJSON() []byte {
 }
 
 // marshal encodes d. DayRecord holds only plain values, so json.Marshal
-// cannot fail on it.
+// cannot fail on it but for a time beyond year 9999, which no rule makes.
 func (d DayRecord) marshal() []byte {
+	if b, err := d.appendJSON(make([]byte, 0, 512)); err == nil {
+		return b
+	}
 	b, err := json.Marshal(d)
 	if err != nil {
 		panic("mapping: marshal day record: " + err.Error())

@@ -180,14 +180,8 @@ func (p *Punch) appendJSON(b []byte, utc bool) ([]byte, error) {
 		}
 	}
 	if len(p.Anomalies) > 0 {
-		b = append(b, `,"anomalies":[`...)
-		for i, a := range p.Anomalies {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, a, true)
-		}
-		b = append(b, ']')
+		b = append(b, `,"anomalies":`...)
+		b = appendStrings(b, p.Anomalies)
 	}
 	return append(b, '}'), nil
 }
