@@ -34,7 +34,7 @@ type item struct {
 // encode builds the body of one record: the mapping's output, or the
 // record itself. skip reports a record the mapping leaves out.
 func (s *Sink) encode(record any) (body []byte, skip bool, err error) {
-	raw, err := json.Marshal(record)
+	raw, err := marshalRecord(record)
 	if err != nil {
 		return nil, false, fmt.Errorf("encode record: %w (%w)", err, connectors.ErrPermanent)
 	}
@@ -50,6 +50,19 @@ func (s *Sink) encode(record any) (body []byte, skip bool, err error) {
 		return nil, false, fmt.Errorf("%w (%w)", err, connectors.ErrPermanent)
 	}
 	return out, false, nil
+}
+
+// marshalRecord writes what json.Marshal writes for record. A day record
+// and an event write themselves; through json.Marshal their bytes would be
+// checked and copied again, a second pass over every record pushed.
+func marshalRecord(record any) ([]byte, error) {
+	switch r := record.(type) {
+	case mapping.DayRecord:
+		return r.MarshalJSON()
+	case mapping.Event:
+		return r.AppendJSON(nil)
+	}
+	return json.Marshal(record)
 }
 
 // requestBody joins items into one body: a single record as is, a batch
