@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/punchbridge/punchbridge/mapping"
@@ -93,4 +94,23 @@ func PrepareDays(recs []mapping.DayRecord) []PreparedDay {
 // Body returns the record's JSON with version v, as json.Marshal gives it.
 func (p PreparedDay) Body(v int) []byte {
 	return p.Record.VersionedJSON(p.Content, v)
+}
+
+// CheckPutDays reports what is wrong with the arguments of a PutDays: a
+// day not prepared (PrepareDays) or without a key, or an empty sink name.
+func CheckPutDays(days []PreparedDay, sinks []string) error {
+	for _, d := range days {
+		if d.Hash == "" || len(d.Content) == 0 {
+			return fmt.Errorf("day %s/%s/%s is not prepared; use ledger.PrepareDays", d.Record.EmployeeID, d.Record.Date, d.Record.Shift)
+		}
+		if err := CheckDayKey(d.Record.Key()); err != nil {
+			return err
+		}
+	}
+	for _, sink := range sinks {
+		if sink == "" {
+			return errors.New("a sink is empty; give the sinks' names")
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -89,4 +90,53 @@ func BenchmarkPutDay(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkPutDays stores a reconciliation batch of 1,000 new day records
+// queued for one sink, as PutDays and as PutDay and Enqueue a record at a
+// time (what reconciliation did on PostgreSQL before PutDays), and reports
+// records per second.
+func BenchmarkPutDays(b *testing.B) {
+	const batch = 1000
+	night := func(n int) []mapping.DayRecord {
+		recs := make([]mapping.DayRecord, batch)
+		for i := range recs {
+			recs[i] = mapping.DayRecord{EmployeeID: fmt.Sprintf("E%04d", i), Shift: "standard", Status: mapping.DayPresent, WorkedMinutes: 540,
+				Date: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n).Format(time.DateOnly)}
+		}
+		return recs
+	}
+	b.Run("one-by-one", func(b *testing.B) {
+		dsn, schema := freshSchema(b)
+		l := open(b, dsn, schema)
+		defer l.Close()
+		n := 0
+		for b.Loop() {
+			for _, rec := range night(n) {
+				stored, changed, err := l.PutDay(b.Context(), rec)
+				if err != nil || !changed {
+					b.Fatalf("PutDay = changed %v, %v", changed, err)
+				}
+				if err := l.Enqueue(b.Context(), "hr", stored); err != nil {
+					b.Fatal(err)
+				}
+			}
+			n++
+		}
+		b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "records/s")
+	})
+	b.Run("batch", func(b *testing.B) {
+		dsn, schema := freshSchema(b)
+		l := open(b, dsn, schema)
+		defer l.Close()
+		n := 0
+		for b.Loop() {
+			changed, err := l.PutDays(b.Context(), ledger.PrepareDays(night(n)), []string{"hr"})
+			if err != nil || !changed[0] {
+				b.Fatalf("PutDays = %v, %v", changed[:1], err)
+			}
+			n++
+		}
+		b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "records/s")
+	})
 }

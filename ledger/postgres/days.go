@@ -164,8 +164,7 @@ func (l *Ledger) PutDay(ctx context.Context, rec mapping.DayRecord) (mapping.Day
 }
 
 func putDay(ctx context.Context, tx pgx.Tx, rec mapping.DayRecord, hash string, now time.Time) (string, bool, error) {
-	key := rec.EmployeeID + "\x00" + rec.Date + "\x00" + rec.Shift
-	if err := lockAll(ctx, tx, lockDay, []string{key}); err != nil {
+	if err := lockDays(ctx, tx, []mapping.DayKey{rec.Key()}); err != nil {
 		return "", false, err
 	}
 	var (

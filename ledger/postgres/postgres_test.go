@@ -336,3 +336,12 @@ func TestMalformedDatesAreUnknown(t *testing.T) {
 		t.Errorf("ClearDirty = %v, want nil", err)
 	}
 }
+
+// TestPutDaysMatchesPutDay holds PutDays to PutDay and Enqueue.
+func TestPutDaysMatchesPutDay(t *testing.T) {
+	testenv.PostgresURL(t)
+	ledgertest.RunDayBatcher(t, func(t *testing.T) ledger.Ledger {
+		dsn, schema := freshSchema(t)
+		return open(t, dsn, schema)
+	})
+}

@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -315,5 +317,63 @@ func TestReplicasBulkAppendRacesSmallBatches(t *testing.T) {
 	}
 	if got := count(t, c, `SELECT count(*) FROM events WHERE latest AND revision = $1`, replicas); got != n {
 		t.Errorf("%d ids whose latest is revision %d, want %d", got, replicas, n)
+	}
+}
+
+// Replicas store the same day records at once, two of them in batches of
+// more keys than one transaction locks one by one (so under the lock on
+// every day) and one a record at a time: every distinct content of a day
+// is stored once, and queued once for the sink.
+func TestReplicasRaceToPutDays(t *testing.T) {
+	dsn, schema, ls := openReplicas(t)
+	c := sqlConn(t, dsn, schema)
+	const emps, dates = 60, 10 // 600 days, above maxEventLocks
+	for version, worked := range []int{540, 545} {
+		var recs []mapping.DayRecord
+		for e := range emps {
+			for d := range dates {
+				recs = append(recs, mapping.DayRecord{EmployeeID: fmt.Sprintf("E%02d", e), Shift: "standard", Status: mapping.DayPresent,
+					Date: time.Date(2026, 11, 1+d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), WorkedMinutes: worked})
+			}
+		}
+		changed := make([]int, replicas)
+		each(t, ls, func(i int, l *postgres.Ledger) error {
+			mine := slices.Clone(recs)
+			rand.New(rand.NewPCG(uint64(i), uint64(version))).Shuffle(len(mine), func(a, b int) { mine[a], mine[b] = mine[b], mine[a] })
+			if i == 0 {
+				for _, rec := range mine {
+					stored, ch, err := l.PutDay(t.Context(), rec)
+					if err != nil {
+						return err
+					}
+					if ch {
+						changed[i]++
+						if err := l.Enqueue(t.Context(), "hr", stored); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}
+			got, err := l.PutDays(t.Context(), ledger.PrepareDays(mine), []string{"hr"})
+			for _, ch := range got {
+				if ch {
+					changed[i]++
+				}
+			}
+			return err
+		})
+		if sum := changed[0] + changed[1] + changed[2]; sum != len(recs) {
+			t.Errorf("content %d: %d days stored a version (%v by replica), want %d", version+1, sum, changed, len(recs))
+		}
+	}
+	if got := count(t, c, `SELECT count(*) FROM days WHERE latest`); got != emps*dates {
+		t.Errorf("%d latest day versions, want %d", got, emps*dates)
+	}
+	if got := count(t, c, `SELECT count(*) FROM days`); got != 2*emps*dates {
+		t.Errorf("%d day versions, want %d", got, 2*emps*dates)
+	}
+	if got := count(t, c, `SELECT count(*) FROM outbox WHERE sink = 'hr'`); got != 2*emps*dates {
+		t.Errorf("%d outbox entries, want one a version: %d", got, 2*emps*dates)
 	}
 }

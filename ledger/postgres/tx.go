@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/punchbridge/punchbridge/ledger"
+	"github.com/punchbridge/punchbridge/mapping"
 )
 
 // txAttempts is how often a transaction runs before a retryable failure is
@@ -82,6 +83,7 @@ const (
 	lockEvent     = "event"      // the revisions of one event id
 	lockAllEvents = "all-events" // every event id at once (see lockEvents)
 	lockDay       = "day"        // the versions of one day record
+	lockAllDays   = "all-days"   // every day record at once (see lockDays)
 )
 
 // lockKey maps a lock to PostgreSQL's 64-bit advisory lock space. The kind
@@ -134,24 +136,39 @@ func lockAll(ctx context.Context, tx pgx.Tx, kind string, names []string) error 
 	return takeLocks(ctx, tx, exclusive(kind, names))
 }
 
-// maxEventLocks bounds the per-id locks one transaction takes. Advisory
-// locks live in PostgreSQL's shared lock table, sized by
+// maxEventLocks bounds the per-id (and per-day) locks one transaction
+// takes. Advisory locks live in PostgreSQL's shared lock table, sized by
 // max_locks_per_transaction; a few replicas each locking thousands of ids
 // could fill it.
 const maxEventLocks = 500
 
-// lockEvents serializes writers of the same event ids. A transaction on up
-// to maxEventLocks ids takes a shared lock on all-events, then an exclusive
-// lock per id; a larger one takes all-events exclusively, which waits for
-// (and holds off) every other writer of events. Either way two writers of
-// one id never overlap, and the lock table holds at most maxEventLocks+1
-// locks per transaction.
-func lockEvents(ctx context.Context, tx pgx.Tx, ids []string) error {
-	all := lockKey(lockAllEvents, "")
-	if len(ids) > maxEventLocks {
-		return takeLocks(ctx, tx, []advisoryLock{{key: all}})
+// lockMany serializes writers of the same names of kind. A transaction on
+// up to maxEventLocks names takes a shared lock on all (the kind's lock on
+// every name at once), then an exclusive lock per name; a larger one takes
+// all exclusively, which waits for (and holds off) every other writer of
+// the kind. Either way two writers of one name never overlap, and the lock
+// table holds at most maxEventLocks+1 locks per transaction.
+func lockMany(ctx context.Context, tx pgx.Tx, all, kind string, names []string) error {
+	allKey := lockKey(all, "")
+	if len(names) > maxEventLocks {
+		return takeLocks(ctx, tx, []advisoryLock{{key: allKey}})
 	}
-	return takeLocks(ctx, tx, append([]advisoryLock{{key: all, shared: true}}, exclusive(lockEvent, ids)...))
+	return takeLocks(ctx, tx, append([]advisoryLock{{key: allKey, shared: true}}, exclusive(kind, names)...))
+}
+
+// lockDays serializes writers of the same day records (PutDay, PutDays),
+// by key: employee, date and shift.
+func lockDays(ctx context.Context, tx pgx.Tx, keys []mapping.DayKey) error {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.EmployeeID + "\x00" + k.Date + "\x00" + k.Shift
+	}
+	return lockMany(ctx, tx, lockAllDays, lockDay, names)
+}
+
+// lockEvents serializes writers of the same event ids (see lockMany).
+func lockEvents(ctx context.Context, tx pgx.Tx, ids []string) error {
+	return lockMany(ctx, tx, lockAllEvents, lockEvent, ids)
 }
 
 // migrator applies migrations under an advisory lock, so that replicas

@@ -19,18 +19,8 @@ import (
 // instead of two writes a day: the latest versions are read with a few IN
 // queries and the rows written with multi-row statements.
 func (l *Ledger) PutDays(ctx context.Context, days []ledger.PreparedDay, sinks []string) ([]bool, error) {
-	for _, d := range days {
-		if d.Hash == "" || len(d.Content) == 0 {
-			return nil, fmt.Errorf("sqlite ledger: put days: day %s/%s/%s is not prepared; use ledger.PrepareDays", d.Record.EmployeeID, d.Record.Date, d.Record.Shift)
-		}
-		if err := ledger.CheckDayKey(d.Record.Key()); err != nil {
-			return nil, fmt.Errorf("sqlite ledger: put days: %w", err)
-		}
-	}
-	for _, sink := range sinks {
-		if sink == "" {
-			return nil, errors.New("sqlite ledger: put days: a sink is empty; give the sinks' names")
-		}
+	if err := ledger.CheckPutDays(days, sinks); err != nil {
+		return nil, fmt.Errorf("sqlite ledger: put days: %w", err)
 	}
 	changed := make([]bool, len(days))
 	if len(days) == 0 {
