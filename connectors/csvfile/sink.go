@@ -127,43 +127,128 @@ func (s *Sink) Deliver(ctx context.Context, d connectors.Delivery) error {
 }
 
 func (s *Sink) deliver(ctx context.Context, rec mapping.DayRecord) error {
-	p, err := periodOf(rec.Date, s.period, s.loc)
-	if err != nil {
-		return fmt.Errorf("%w (%w)", err, connectors.ErrPermanent)
+	return s.deliverBatch(ctx, []mapping.DayRecord{rec})[0]
+}
+
+// batchSize is how many records one DeliverBatch takes. A file sink has no
+// request to fill; a batch is what it writes at once: each adjustments
+// file it touches once, not once a record.
+const batchSize = 500
+
+// BatchSize is how many records the push hands DeliverBatch at a time.
+func (s *Sink) BatchSize() int { return batchSize }
+
+// DeliverBatch takes each record as Deliver would, one after another, but
+// rewrites each adjustments file the batch adds to once, and then exports
+// the periods that have closed: records of a closed period not yet
+// exported all go into its file, not the first into the file and the
+// rest into adjustments. A backfill of a closed month corrected a record
+// at a time rewrote that day's adjustments file for each, a cost that grew
+// with the square of the month. It returns one error per record.
+func (s *Sink) DeliverBatch(ctx context.Context, ds []connectors.Delivery) []error {
+	recs := make([]mapping.DayRecord, len(ds))
+	for i, d := range ds {
+		recs[i] = d.Record
 	}
-	raw, err := rec.MarshalJSON()
-	if err != nil {
-		return fmt.Errorf("encode day record: %w (%w)", err, connectors.ErrPermanent)
+	errs := s.deliverBatch(ctx, recs)
+	for i, err := range errs {
+		if err != nil {
+			errs[i] = fmt.Errorf("csvfile %s: deliver %s: %w", s.name, ds[i].IdempotencyKey, err)
+		}
 	}
-	// Map now: a record the mapping cannot write must fail on its own
-	// delivery, not when the period is exported.
-	switch _, err := s.m.Row(raw); {
-	case errors.Is(err, mapping.ErrSkip):
-		return nil
-	case err != nil:
-		return fmt.Errorf("%w (%w)", err, connectors.ErrPermanent)
+	return errs
+}
+
+// deliverBatch applies records in order and returns one error per record.
+func (s *Sink) deliverBatch(ctx context.Context, recs []mapping.DayRecord) []error {
+	errs := make([]error, len(recs))
+	type kept struct {
+		p   period
+		raw []byte
+	}
+	ok := make([]*kept, len(recs))
+	for i, rec := range recs {
+		p, err := periodOf(rec.Date, s.period, s.loc)
+		if err != nil {
+			errs[i] = fmt.Errorf("%w (%w)", err, connectors.ErrPermanent)
+			continue
+		}
+		raw, err := rec.MarshalJSON()
+		if err != nil {
+			errs[i] = fmt.Errorf("encode day record: %w (%w)", err, connectors.ErrPermanent)
+			continue
+		}
+		// Map now: a record the mapping cannot write must fail on its own
+		// delivery, not when the period is exported.
+		switch _, err := s.m.Row(raw); {
+		case errors.Is(err, mapping.ErrSkip):
+			continue
+		case err != nil:
+			errs[i] = fmt.Errorf("%w (%w)", err, connectors.ErrPermanent)
+			continue
+		}
+		ok[i] = &kept{p, raw}
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		for i := range ok {
+			if ok[i] != nil {
+				errs[i] = err
+			}
+		}
+		return errs
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if s.isExported(p) {
-		held, err := s.exportedVersions(p)
+	type adjustments struct {
+		p    period
+		recs []int // indexes into recs
+	}
+	touched := map[string]*adjustments{} // by adjustments file base name
+	var appended []int                   // appended to a period's state
+	for i, k := range ok {
+		if k == nil {
+			continue
+		}
+		if !s.isExported(k.p) {
+			if errs[i] = appendLine(s.statePath(k.p.key), k.raw); errs[i] == nil {
+				appended = append(appended, i)
+			}
+			continue
+		}
+		held, err := s.exportedVersions(k.p)
 		if err != nil {
-			return err
+			errs[i] = err
+			continue
 		}
-		if v, ok := held[rec.Key()]; ok && v >= rec.Version {
-			return nil // the period's file already holds it
+		if v, ok := held[recs[i].Key()]; ok && v >= recs[i].Version {
+			continue // the period's file already holds it
 		}
-		return s.adjust(p, rec, raw, now)
+		base := s.adjustmentsBase(k.p, now)
+		if errs[i] = appendLine(filepath.Join(s.state, base+".jsonl"), k.raw); errs[i] != nil {
+			continue
+		}
+		a := touched[base]
+		if a == nil {
+			a = &adjustments{p: k.p}
+			touched[base] = a
+		}
+		a.recs = append(a.recs, i)
 	}
-	if err := appendLine(s.statePath(p.key), raw); err != nil {
-		return err
+	for base, a := range touched {
+		if err := s.writeAdjustments(base, a.p, now); err != nil {
+			for _, i := range a.recs {
+				errs[i] = err
+			}
+		}
 	}
-	return s.exportDue(now)
+	if err := s.exportDue(now); err != nil {
+		for _, i := range appended {
+			errs[i] = err
+		}
+	}
+	return errs
 }
 
 // Flush exports every period that has closed by now and is not yet
@@ -247,15 +332,16 @@ func (s *Sink) export(p period) error {
 	return nil
 }
 
-// adjust adds a correction of an exported period to the adjustments file
-// of today (in the sink's zone), rewriting only that file.
-func (s *Sink) adjust(p period, rec mapping.DayRecord, raw []byte, now time.Time) error {
-	base := s.prefix + "-" + p.key + "-adjustments-" + now.In(s.loc).Format(time.DateOnly)
-	state := filepath.Join(s.state, base+".jsonl")
-	if err := appendLine(state, raw); err != nil {
-		return err
-	}
-	recs, err := readRecords(state)
+// adjustmentsBase names the adjustments file of p for corrections made on
+// now's day (in the sink's zone).
+func (s *Sink) adjustmentsBase(p period, now time.Time) string {
+	return s.prefix + "-" + p.key + "-adjustments-" + now.In(s.loc).Format(time.DateOnly)
+}
+
+// writeAdjustments rewrites the adjustments file base of the exported
+// period p from its state; the period's own file is never rewritten.
+func (s *Sink) writeAdjustments(base string, p period, now time.Time) error {
+	recs, err := readRecords(filepath.Join(s.state, base+".jsonl"))
 	if err != nil {
 		return err
 	}
