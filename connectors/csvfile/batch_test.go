@@ -41,8 +41,16 @@ func deliverBatch(t *testing.T, s *csvfile.Sink, ds []connectors.Delivery) {
 	}
 }
 
-// TestBatchBackfillsAClosedPeriod: a batch of a closed period not yet
-// exported goes whole into the period's file; the next batch's records are
+func flush(t *testing.T, s *csvfile.Sink) {
+	t.Helper()
+	if err := s.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBatchBackfillsAClosedPeriod: a push's batches of a closed period not
+// yet exported (the first run after installing) go whole into the
+// period's file when the push flushes; the next push's corrections are
 // that day's adjustments, every one of them in the file.
 func TestBatchBackfillsAClosedPeriod(t *testing.T) {
 	dir := t.TempDir()
@@ -52,9 +60,11 @@ func TestBatchBackfillsAClosedPeriod(t *testing.T) {
 		t.Fatalf("BatchSize() = %d, want batches", s.BatchSize())
 	}
 	first := month(300, 1)
-	deliverBatch(t, s, first)
+	deliverBatch(t, s, first[:120])
+	deliverBatch(t, s, first[120:])
+	flush(t, s)
 	if got := rows(t, filepath.Join(dir, "attendance-2026-11.csv")); got != len(first) {
-		t.Errorf("the closed period's file holds %d rows, want the batch's %d", got, len(first))
+		t.Errorf("the closed period's file holds %d rows, want every one of the push's %d", got, len(first))
 	}
 	// Corrections of every record, and 200 new days, in two batches.
 	second := append(month(300, 2), month(500, 1)[300:]...)
@@ -83,7 +93,8 @@ func TestBatchMatchesOneByOne(t *testing.T) {
 		dir := t.TempDir()
 		c := &clock{now: time.Date(2026, 12, 10, 2, 0, 0, 0, cst)}
 		s := newSink(t, dir, c, func(cfg *csvfile.Config) { cfg.Formats = []string{"csv"} })
-		deliverBatch(t, s, month(1, 1)) // exports November
+		deliverBatch(t, s, month(1, 1))
+		flush(t, s) // exports November
 		ds := append(month(40, 2), month(40, 3)[:10]...)
 		if batched {
 			deliverBatch(t, s, ds)
@@ -123,6 +134,9 @@ func BenchmarkBackfillClosedMonth(b *testing.B) {
 					b.Fatal(err)
 				}
 				s.DeliverBatch(b.Context(), month(1, 1))
+				if err := s.Flush(b.Context()); err != nil {
+					b.Fatal(err)
+				}
 				ds := month(2000, 2)
 				b.StartTimer()
 				if batched {

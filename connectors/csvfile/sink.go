@@ -115,10 +115,10 @@ func (s *Sink) Name() string { return s.name }
 func (s *Sink) Mapping() *mapping.Mapping { return s.m }
 
 // Deliver takes one day record. For a period not yet exported it is kept
-// until the period closes; for an exported one it is written to the
-// period's adjustments file of the day, unless the export already holds
-// this version. Every period that has closed by now is then exported. A
-// record the mapping cannot write fails permanently, at once.
+// until Flush exports the period, once it has closed; for an exported one
+// it is written to the period's adjustments file of the day, unless the
+// export already holds this version. A record the mapping cannot write
+// fails permanently, at once.
 func (s *Sink) Deliver(ctx context.Context, d connectors.Delivery) error {
 	if err := s.deliver(ctx, d.Record); err != nil {
 		return fmt.Errorf("csvfile %s: deliver %s: %w", s.name, d.IdempotencyKey, err)
@@ -139,12 +139,10 @@ const batchSize = 500
 func (s *Sink) BatchSize() int { return batchSize }
 
 // DeliverBatch takes each record as Deliver would, one after another, but
-// rewrites each adjustments file the batch adds to once, and then exports
-// the periods that have closed: records of a closed period not yet
-// exported all go into its file, not the first into the file and the
-// rest into adjustments. A backfill of a closed month corrected a record
-// at a time rewrote that day's adjustments file for each, a cost that grew
-// with the square of the month. It returns one error per record.
+// rewrites each adjustments file the batch adds to once: a backfill of a
+// closed month corrected a record at a time rewrote that day's
+// adjustments file for each, a cost that grew with the square of the
+// month. It returns one error per record.
 func (s *Sink) DeliverBatch(ctx context.Context, ds []connectors.Delivery) []error {
 	recs := make([]mapping.DayRecord, len(ds))
 	for i, d := range ds {
@@ -206,15 +204,14 @@ func (s *Sink) deliverBatch(ctx context.Context, recs []mapping.DayRecord) []err
 		recs []int // indexes into recs
 	}
 	touched := map[string]*adjustments{} // by adjustments file base name
-	var appended []int                   // appended to a period's state
 	for i, k := range ok {
 		if k == nil {
 			continue
 		}
 		if !s.isExported(k.p) {
-			if errs[i] = appendLine(s.statePath(k.p.key), k.raw); errs[i] == nil {
-				appended = append(appended, i)
-			}
+			// Kept for the period's file, which Flush writes once the
+			// period has closed.
+			errs[i] = appendLine(s.statePath(k.p.key), k.raw)
 			continue
 		}
 		held, err := s.exportedVersions(k.p)
@@ -243,17 +240,14 @@ func (s *Sink) deliverBatch(ctx context.Context, recs []mapping.DayRecord) []err
 			}
 		}
 	}
-	if err := s.exportDue(now); err != nil {
-		for _, i := range appended {
-			errs[i] = err
-		}
-	}
 	return errs
 }
 
 // Flush exports every period that has closed by now and is not yet
-// exported. Deliver does it too; Flush lets a scheduler close periods on
-// a day without deliveries.
+// exported. The push flushes its sinks after delivering everything due, so
+// a closed period's file holds every record the push brought for it (the
+// first run after installing brings a whole closed month), and a night
+// without deliveries still closes the period.
 func (s *Sink) Flush(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err

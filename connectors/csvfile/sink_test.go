@@ -134,9 +134,16 @@ func TestPeriodExportAndAdjustments(t *testing.T) {
 	if got := files(t, dir); len(got) != 0 {
 		t.Fatalf("files before close_after passed: %v", got)
 	}
-	// December 4th: the first December delivery exports November.
+	// December 4th: the night's push delivers December's first day, and
+	// its flush exports November.
 	c.Set(time.Date(2026, 12, 4, 2, 0, 0, 0, cst))
 	deliver(t, s, day("E1001", "2026-12-01", mapping.DayPresent, 480, 1))
+	if got := files(t, dir); len(got) != 0 {
+		t.Fatalf("files before the push's flush: %v", got)
+	}
+	if err := s.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if got, want := files(t, dir), []string{"attendance-2026-11.csv", "attendance-2026-11.xlsx"}; !equal(got, want) {
 		t.Fatalf("files %v, want %v", got, want)
 	}
@@ -271,18 +278,20 @@ func TestConcurrentDeliveries(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// November had closed: the first delivery exported it, the others
-	// are that day's adjustments. Every record is in one of the two.
+	if err := s.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// November had closed but was not exported: the flush after the
+	// deliveries exports every one of them in its file.
 	main, err := os.ReadFile(filepath.Join(dir, "attendance-2026-11.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	adj, err := os.ReadFile(filepath.Join(dir, "attendance-2026-11-adjustments-2026-12-10.csv"))
-	if err != nil {
-		t.Fatal(err)
+	if rows := strings.Count(string(main), "\r\n") - 1; rows != 40 {
+		t.Fatalf("%d rows in the export, want 40", rows)
 	}
-	if rows := strings.Count(string(main), "\r\n") - 1 + strings.Count(string(adj), "\r\n") - 1; rows != 40 {
-		t.Fatalf("%d rows across the export and its adjustments, want 40", rows)
+	if got := files(t, dir); len(got) != 1 {
+		t.Fatalf("files %v, want the export alone", got)
 	}
 	for _, f := range files(t, dir) {
 		if strings.Contains(f, ".tmp-") {

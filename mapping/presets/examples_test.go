@@ -1,6 +1,7 @@
 package presets_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -185,6 +186,15 @@ func TestPayrollCSVExample(t *testing.T) {
 	sink := exampleSink(t, "payroll-csv.yaml", env, csvfile.New, connectors.Deps{Now: func() time.Time { return now }})
 	d := dayRecord(t, "csv-payroll", "present")
 	if err := sink.Deliver(t.Context(), connectors.Delivery{Record: d, IdempotencyKey: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	// The push flushes its sinks after delivering: November, closed, is
+	// exported then.
+	f, ok := sink.(interface{ Flush(context.Context) error })
+	if !ok {
+		t.Fatalf("%T cannot be flushed", sink)
+	}
+	if err := f.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"attendance-2026-11.csv", "attendance-2026-11.xlsx"} {
