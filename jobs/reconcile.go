@@ -32,7 +32,7 @@ var dirtyChunk = 256
 // DayBatcher is a ledger that stores several day records in one
 // transaction: each as PutDay would, one after another, and each changed
 // one queued for every sink in sinks as Enqueue would; it reports which
-// changed. The SQLite ledger implements it; reconciliation falls back to
+// changed. Both ledgers implement it; reconciliation falls back to
 // PutDay and Enqueue for a ledger that does not.
 type DayBatcher interface {
 	PutDays(ctx context.Context, days []ledger.PreparedDay, sinks []string) (changed []bool, err error)
