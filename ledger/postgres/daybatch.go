@@ -17,7 +17,7 @@ import (
 // days come prepared (ledger.PrepareDays): the caller has hashed and
 // encoded them. Reconciliation uses it to store hundreds of employees' days
 // in a few statements instead of a transaction and a round trip or two a
-// day. It locks the days' keys as PutDay does (see lockMany), so replicas
+// day. It locks the days' employees as PutDay does (lockDays), so replicas
 // storing the same days wait for each other.
 func (l *Ledger) PutDays(ctx context.Context, days []ledger.PreparedDay, sinks []string) ([]bool, error) {
 	if err := ledger.CheckPutDays(days, sinks); err != nil {

@@ -136,7 +136,7 @@ func (l *Ledger) ClearDirty(ctx context.Context, days []ledger.DirtyDay) error {
 }
 
 // PutDay stores rec as a new version unless its content equals the latest
-// version's. It holds an advisory lock on the day's key while it reads the
+// version's. It holds an advisory lock on the day's employee while it reads the
 // latest version and writes the next, so that replicas computing the same
 // content concurrently store it once. The returned record is the stored
 // one, decoded again.

@@ -320,19 +320,27 @@ func TestReplicasBulkAppendRacesSmallBatches(t *testing.T) {
 	}
 }
 
-// Replicas store the same day records at once, two of them in batches of
-// more keys than one transaction locks one by one (so under the lock on
-// every day) and one a record at a time: every distinct content of a day
-// is stored once, and queued once for the sink.
+// Replicas store the same day records at once, two of them in batches and
+// one a record at a time: every distinct content of a day is stored once,
+// and queued once for the sink. Twice: with fewer employees than one
+// transaction locks one by one, and with more (so under the lock on every
+// day).
 func TestReplicasRaceToPutDays(t *testing.T) {
+	for _, size := range []struct{ emps, dates int }{{60, 10}, {600, 2}} {
+		t.Run(fmt.Sprintf("%d employees", size.emps), func(t *testing.T) {
+			raceToPutDays(t, size.emps, size.dates)
+		})
+	}
+}
+
+func raceToPutDays(t *testing.T, emps, dates int) {
 	dsn, schema, ls := openReplicas(t)
 	c := sqlConn(t, dsn, schema)
-	const emps, dates = 60, 10 // 600 days, above maxEventLocks
 	for version, worked := range []int{540, 545} {
 		var recs []mapping.DayRecord
 		for e := range emps {
 			for d := range dates {
-				recs = append(recs, mapping.DayRecord{EmployeeID: fmt.Sprintf("E%02d", e), Shift: "standard", Status: mapping.DayPresent,
+				recs = append(recs, mapping.DayRecord{EmployeeID: fmt.Sprintf("E%03d", e), Shift: "standard", Status: mapping.DayPresent,
 					Date: time.Date(2026, 11, 1+d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), WorkedMinutes: worked})
 			}
 		}

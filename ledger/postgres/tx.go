@@ -82,7 +82,7 @@ const (
 	lockMigrate   = "migrate"    // schema migrations, one at a time
 	lockEvent     = "event"      // the revisions of one event id
 	lockAllEvents = "all-events" // every event id at once (see lockEvents)
-	lockDay       = "day"        // the versions of one day record
+	lockDay       = "day"        // the day records of one employee
 	lockAllDays   = "all-days"   // every day record at once (see lockDays)
 )
 
@@ -156,12 +156,15 @@ func lockMany(ctx context.Context, tx pgx.Tx, all, kind string, names []string) 
 	return takeLocks(ctx, tx, append([]advisoryLock{{key: allKey, shared: true}}, exclusive(kind, names)...))
 }
 
-// lockDays serializes writers of the same day records (PutDay, PutDays),
-// by key: employee, date and shift.
+// lockDays serializes writers of the same day records (PutDay, PutDays) by
+// employee, not by day: a reconciliation batch holds a thousand days, each
+// employee's run several of them (its look-back), so a few hundred
+// employees, which stays under maxEventLocks and leaves other replicas'
+// batches of other employees free to proceed.
 func lockDays(ctx context.Context, tx pgx.Tx, keys []mapping.DayKey) error {
 	names := make([]string, len(keys))
 	for i, k := range keys {
-		names[i] = k.EmployeeID + "\x00" + k.Date + "\x00" + k.Shift
+		names[i] = k.EmployeeID
 	}
 	return lockMany(ctx, tx, lockAllDays, lockDay, names)
 }
