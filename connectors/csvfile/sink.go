@@ -120,14 +120,7 @@ func (s *Sink) Mapping() *mapping.Mapping { return s.m }
 // export already holds this version. A record the mapping cannot write
 // fails permanently, at once.
 func (s *Sink) Deliver(ctx context.Context, d connectors.Delivery) error {
-	if err := s.deliver(ctx, d.Record); err != nil {
-		return fmt.Errorf("csvfile %s: deliver %s: %w", s.name, d.IdempotencyKey, err)
-	}
-	return nil
-}
-
-func (s *Sink) deliver(ctx context.Context, rec mapping.DayRecord) error {
-	return s.deliverBatch(ctx, []mapping.DayRecord{rec})[0]
+	return s.DeliverBatch(ctx, []connectors.Delivery{d})[0]
 }
 
 // batchSize is how many records one DeliverBatch takes. A file sink has no
@@ -164,7 +157,7 @@ func (s *Sink) deliverBatch(ctx context.Context, recs []mapping.DayRecord) []err
 		p   period
 		raw []byte
 	}
-	ok := make([]*kept, len(recs))
+	prepared := make([]*kept, len(recs))
 	for i, rec := range recs {
 		p, err := periodOf(rec.Date, s.period, s.loc)
 		if err != nil {
@@ -185,11 +178,11 @@ func (s *Sink) deliverBatch(ctx context.Context, recs []mapping.DayRecord) []err
 			errs[i] = fmt.Errorf("%w (%w)", err, connectors.ErrPermanent)
 			continue
 		}
-		ok[i] = &kept{p, raw}
+		prepared[i] = &kept{p, raw}
 	}
 	if err := ctx.Err(); err != nil {
-		for i := range ok {
-			if ok[i] != nil {
+		for i := range prepared {
+			if prepared[i] != nil {
 				errs[i] = err
 			}
 		}
@@ -204,7 +197,7 @@ func (s *Sink) deliverBatch(ctx context.Context, recs []mapping.DayRecord) []err
 		recs []int // indexes into recs
 	}
 	touched := map[string]*adjustments{} // by adjustments file base name
-	for i, k := range ok {
+	for i, k := range prepared {
 		if k == nil {
 			continue
 		}

@@ -54,17 +54,15 @@ func (c *dayColumns) add(k mapping.DayKey, version int, latest bool, hash, body 
 }
 
 func putDays(ctx context.Context, tx pgx.Tx, days []ledger.PreparedDay, sinks []string, changed []bool, now time.Time) error {
-	var keys dayColumns
+	var keys dayColumns // each day key once
 	seen := map[mapping.DayKey]bool{}
-	var keyList []mapping.DayKey
 	for _, d := range days {
 		if k := d.Record.Key(); !seen[k] {
 			seen[k] = true
-			keyList = append(keyList, k)
 			keys.add(k, 0, false, "", "")
 		}
 	}
-	if err := lockDays(ctx, tx, keyList); err != nil {
+	if err := lockDays(ctx, tx, keys.emps); err != nil {
 		return err
 	}
 	type version struct {

@@ -164,7 +164,7 @@ func (l *Ledger) PutDay(ctx context.Context, rec mapping.DayRecord) (mapping.Day
 }
 
 func putDay(ctx context.Context, tx pgx.Tx, rec mapping.DayRecord, hash string, now time.Time) (string, bool, error) {
-	if err := lockDays(ctx, tx, []mapping.DayKey{rec.Key()}); err != nil {
+	if err := lockDays(ctx, tx, []string{rec.EmployeeID}); err != nil {
 		return "", false, err
 	}
 	var (

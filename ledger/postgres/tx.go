@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/punchbridge/punchbridge/ledger"
-	"github.com/punchbridge/punchbridge/mapping"
 )
 
 // txAttempts is how often a transaction runs before a retryable failure is
@@ -161,12 +160,8 @@ func lockMany(ctx context.Context, tx pgx.Tx, all, kind string, names []string) 
 // employee's run several of them (its look-back), so a few hundred
 // employees, which stays under maxEventLocks and leaves other replicas'
 // batches of other employees free to proceed.
-func lockDays(ctx context.Context, tx pgx.Tx, keys []mapping.DayKey) error {
-	names := make([]string, len(keys))
-	for i, k := range keys {
-		names[i] = k.EmployeeID
-	}
-	return lockMany(ctx, tx, lockAllDays, lockDay, names)
+func lockDays(ctx context.Context, tx pgx.Tx, employees []string) error {
+	return lockMany(ctx, tx, lockAllDays, lockDay, employees)
 }
 
 // lockEvents serializes writers of the same event ids (see lockMany).
