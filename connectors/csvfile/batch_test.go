@@ -116,6 +116,73 @@ func TestBatchMatchesOneByOne(t *testing.T) {
 	}
 }
 
+// TestBatchFailsOnlyTheRecordsOfAFileItCannotWrite: a batch's records go to their
+// periods' state files, each written once; a file that cannot be written
+// fails the batch's records for it and no others, and they are taken when
+// they come again.
+func TestBatchFailsOnlyTheRecordsOfAFileItCannotWrite(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{now: time.Date(2026, 11, 25, 2, 0, 0, 0, cst)}
+	s := newSink(t, dir, c, func(cfg *csvfile.Config) { cfg.Formats = []string{"csv"} })
+	// October's state file is a directory: it cannot be appended to.
+	blocked := filepath.Join(dir, ".punchbridge", "attendance-2026-10.jsonl")
+	if err := os.Mkdir(blocked, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	october := day("E0001", "2026-10-30", mapping.DayPresent, 480, 1)
+	ds := append(month(3, 1), connectors.Delivery{Record: october, IdempotencyKey: "oct"})
+	ds = append(ds, month(5, 1)[3:]...)
+	errs := s.DeliverBatch(t.Context(), ds)
+	for i, err := range errs {
+		if want := i == 3; (err != nil) != want {
+			t.Errorf("record %d (%s): error %v, want an error: %v", i, ds[i].Record.Date, err, want)
+		}
+	}
+	if errs[3] != nil && !strings.Contains(errs[3].Error(), "attendance-2026-10.jsonl") {
+		t.Errorf("October's error %q does not name its state file", errs[3])
+	}
+	if err := os.Remove(blocked); err != nil {
+		t.Fatal(err)
+	}
+	deliverBatch(t, s, ds[3:4])
+	c.now = time.Date(2026, 12, 10, 2, 0, 0, 0, cst)
+	flush(t, s)
+	if got := rows(t, filepath.Join(dir, "attendance-2026-10.csv")); got != 1 {
+		t.Errorf("October's file holds %d rows, want 1", got)
+	}
+	if got := rows(t, filepath.Join(dir, "attendance-2026-11.csv")); got != 5 {
+		t.Errorf("November's file holds %d rows, want 5", got)
+	}
+}
+
+// BenchmarkDeliverOpenMonth delivers 2,000 records of a period still open,
+// a batch of the push at a time, and reports records per second: each one
+// is kept in the period's state file until the period closes.
+func BenchmarkDeliverOpenMonth(b *testing.B) {
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		c := &clock{now: time.Date(2026, 11, 21, 2, 0, 0, 0, cst)}
+		cfg := csvfile.DefaultConfig()
+		cfg.Dir, cfg.Timezone, cfg.Formats = b.TempDir(), "Asia/Shanghai", []string{"csv"}
+		s, err := csvfile.NewSink("payroll", cfg, connectors.Deps{Now: c.Now})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ds := month(2000, 1)
+		b.StartTimer()
+		for i := 0; i < len(ds); i += s.BatchSize() {
+			for _, err := range s.DeliverBatch(b.Context(), ds[i:min(i+s.BatchSize(), len(ds))]) {
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		n += len(ds)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+}
+
 // BenchmarkBackfillClosedMonth corrects 2,000 records of an exported
 // month, a batch of the push at a time and one by one, and reports
 // records per second.

@@ -197,6 +197,24 @@ func (s *Sink) deliverBatch(ctx context.Context, recs []mapping.DayRecord) []err
 		recs []int // indexes into recs
 	}
 	touched := map[string]*adjustments{} // by adjustments file base name
+	// Each state file the batch adds to is appended to once, with the
+	// batch's lines for it in order.
+	type lines struct {
+		b    []byte
+		recs []int // indexes into recs
+	}
+	var paths []string
+	appends := map[string]*lines{}
+	add := func(path string, i int) {
+		l := appends[path]
+		if l == nil {
+			l = &lines{}
+			appends[path] = l
+			paths = append(paths, path)
+		}
+		l.b = append(append(l.b, prepared[i].raw...), '\n')
+		l.recs = append(l.recs, i)
+	}
 	for i, k := range prepared {
 		if k == nil {
 			continue
@@ -204,7 +222,7 @@ func (s *Sink) deliverBatch(ctx context.Context, recs []mapping.DayRecord) []err
 		if !s.isExported(k.p) {
 			// Kept for the period's file, which Flush writes once the
 			// period has closed.
-			errs[i] = appendLine(s.statePath(k.p.key), k.raw)
+			add(s.statePath(k.p.key), i)
 			continue
 		}
 		held, err := s.exportedVersions(k.p)
@@ -216,9 +234,7 @@ func (s *Sink) deliverBatch(ctx context.Context, recs []mapping.DayRecord) []err
 			continue // the period's file already holds it
 		}
 		base := s.adjustmentsBase(k.p, now)
-		if errs[i] = appendLine(filepath.Join(s.state, base+".jsonl"), k.raw); errs[i] != nil {
-			continue
-		}
+		add(filepath.Join(s.state, base+".jsonl"), i)
 		a := touched[base]
 		if a == nil {
 			a = &adjustments{p: k.p}
@@ -226,7 +242,18 @@ func (s *Sink) deliverBatch(ctx context.Context, recs []mapping.DayRecord) []err
 		}
 		a.recs = append(a.recs, i)
 	}
+	for _, path := range paths {
+		l := appends[path]
+		if err := appendLines(path, l.b); err != nil {
+			for _, i := range l.recs {
+				errs[i] = err
+			}
+		}
+	}
 	for base, a := range touched {
+		if errs[a.recs[0]] != nil {
+			continue // its state was not written; the records come again
+		}
 		if err := s.writeAdjustments(base, a.p, now); err != nil {
 			for _, i := range a.recs {
 				errs[i] = err
