@@ -58,6 +58,9 @@ type DeliveryKey struct {
 // lease that expires after its TTL; a replica then sends again with the
 // same idempotency key, which the sink recognises — the push is idempotent
 // even though the send is repeated.
+//
+// ClaimAll, DoneAll and ReleaseAll take a step for a batch of deliveries
+// in one round trip, as the push does for each batch it hands a sink.
 type Deliveries struct {
 	rdb   redis.UniversalClient
 	keys  Keys
@@ -89,6 +92,54 @@ func (d *Deliveries) Claim(ctx context.Context, key DeliveryKey) (l Lease, ok bo
 		return Lease{}, false, nil
 	}
 	return Lease{owned{rdb: d.rdb, key: name, token: token}}, true, nil
+}
+
+// ClaimAll is Claim for several keys in one pipelined round trip, as the
+// push claims a sink's batch of records: ok[i] reports whether leases[i]
+// holds keys[i]; where it is false the lease is the zero value. A night
+// that pushes a month claimed each day in a round trip of its own.
+func (d *Deliveries) ClaimAll(ctx context.Context, keys []DeliveryKey) (leases []Lease, ok []bool, err error) {
+	names := make([]string, len(keys))
+	for i, key := range keys {
+		if err := key.validate(); err != nil {
+			return nil, nil, err
+		}
+		names[i] = d.keys.Deliver(key)
+	}
+	tokens := make([]string, len(keys))
+	cmds := make([]*redis.BoolCmd, len(keys))
+	if _, err := d.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, name := range names {
+			tokens[i] = newOwnerToken()
+			cmds[i] = p.SetNX(ctx, name, tokens[i], d.lease)
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, wrapErr(fmt.Sprintf("claim %d deliveries", len(keys)), err)
+	}
+	leases, ok = make([]Lease, len(keys)), make([]bool, len(keys))
+	for i, c := range cmds {
+		if ok[i] = c.Val(); ok[i] {
+			leases[i] = Lease{owned{rdb: d.rdb, key: names[i], token: tokens[i]}}
+		}
+	}
+	return leases, ok, nil
+}
+
+// DoneAll is Done for several leases, in one pipelined round trip. It
+// returns the round trip's error, or else one error naming the leases that
+// another replica has claimed since (ErrNotOwner), or nil.
+func (d *Deliveries) DoneAll(ctx context.Context, leases []Lease, keep time.Duration) error {
+	if keep <= 0 {
+		keep = DefaultDoneTTL
+	}
+	return runOwned(ctx, d.rdb, "mark delivery done", doneScript, leases, doneValue, keep.Milliseconds())
+}
+
+// ReleaseAll is Release for several leases, in one pipelined round trip,
+// with DoneAll's errors.
+func (d *Deliveries) ReleaseAll(ctx context.Context, leases []Lease) error {
+	return runOwned(ctx, d.rdb, "release delivery lease", releaseScript, leases)
 }
 
 // Delivered reports whether key is marked done. False is not proof of

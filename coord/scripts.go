@@ -77,6 +77,51 @@ func (o owned) release(ctx context.Context, op string) error {
 	return nil
 }
 
+// runOwned runs script on every lease's key with its owner token and
+// args, in one pipeline, and reports the keys it answered 0 for (another
+// owner holds them) as ErrNotOwner. The scripts go by hash; a server that
+// does not hold one (after a restart) answers NOSCRIPT, and the script is
+// loaded and the pipeline sent again.
+func runOwned(ctx context.Context, rdb redis.UniversalClient, op string, script *redis.Script, leases []Lease, args ...any) error {
+	for _, l := range leases {
+		if l.o.rdb == nil {
+			return errZeroLease
+		}
+	}
+	if len(leases) == 0 {
+		return nil
+	}
+	run := func() ([]*redis.Cmd, error) {
+		cmds := make([]*redis.Cmd, len(leases))
+		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, l := range leases {
+				cmds[i] = script.EvalSha(ctx, p, []string{l.o.key}, append([]any{l.o.token}, args...)...)
+			}
+			return nil
+		})
+		return cmds, err
+	}
+	cmds, err := run()
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		if err = script.Load(ctx, rdb).Err(); err == nil {
+			cmds, err = run()
+		}
+	}
+	if err != nil {
+		return wrapErr(fmt.Sprintf("%s of %d keys", op, len(leases)), err)
+	}
+	var lost []string
+	for i, c := range cmds {
+		if n, _ := c.Int(); n == 0 {
+			lost = append(lost, leases[i].o.key)
+		}
+	}
+	if len(lost) > 0 {
+		return fmt.Errorf("coord: %s of %d keys: %d held by another owner, the first %s: %w", op, len(leases), len(lost), lost[0], ErrNotOwner)
+	}
+	return nil
+}
+
 // newOwnerToken returns 128 random bits as text: unguessable and unique
 // per claim, so one replica can never act on another's claim.
 func newOwnerToken() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -143,6 +144,7 @@ func (s *Sync) pushDays(ctx context.Context, sink connectors.Sink, now time.Time
 		}
 		return es, nil
 	}
+	held := &heldEntries{ids: map[int64]bool{}}
 	due, err := read(0)
 	for err == nil && len(due) > 0 {
 		var (
@@ -159,23 +161,50 @@ func (s *Sync) pushDays(ctx context.Context, sink connectors.Sink, now time.Time
 		} else {
 			close(ahead)
 		}
-		derr := s.deliverAll(ctx, sink, due, now, opts, rep)
+		derr := s.deliverAll(ctx, sink, due, now, opts, rep, held)
 		<-ahead
 		if derr != nil {
 			return derr
 		}
 		if !early || (nextErr == nil && len(next) == 0) {
+			// Entries another replica held stay pending; read again, they
+			// are left to it (or, if it died, to a push after its lease
+			// expires) rather than claimed over and over until it is done.
 			next, nextErr = read(0)
+			next = held.drop(next)
 		}
 		due, err = next, nextErr
 	}
 	return err
 }
 
+// heldEntries lists, during one push, the outbox entries it left to
+// another replica. It is safe for concurrent use.
+type heldEntries struct {
+	mu  sync.Mutex
+	ids map[int64]bool
+}
+
+func (h *heldEntries) add(id int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ids[id] = true
+}
+
+// drop returns es without the entries held.
+func (h *heldEntries) drop(es []ledger.OutboxEntry) []ledger.OutboxEntry {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.DeleteFunc(es, func(e ledger.OutboxEntry) bool { return h.ids[e.ID] })
+}
+
 // DeliveryClaims keeps two replicas from sending one delivery at once
-// (coord.Deliveries).
+// (coord.Deliveries). The push claims, completes and gives up a chunk's
+// claims together, each in one round trip.
 type DeliveryClaims interface {
-	Claim(ctx context.Context, key coord.DeliveryKey) (coord.Lease, bool, error)
+	ClaimAll(ctx context.Context, keys []coord.DeliveryKey) ([]coord.Lease, []bool, error)
+	DoneAll(ctx context.Context, leases []coord.Lease, keep time.Duration) error
+	ReleaseAll(ctx context.Context, leases []coord.Lease) error
 }
 
 // deliveredKeep is how long a delivery's Redis key says "done" after the
@@ -234,7 +263,7 @@ func dueLimit(sink connectors.Sink, opts PushOptions) int {
 
 // deliverAll sends entries with a bounded worker pool, a batch at a time to
 // a BatchSink, and records each outcome in the ledger.
-func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledger.OutboxEntry, now time.Time, opts PushOptions, rep *Report) error {
+func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledger.OutboxEntry, now time.Time, opts PushOptions, rep *Report, held *heldEntries) error {
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -255,7 +284,7 @@ func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledge
 		go func() {
 			defer wg.Done()
 			for chunk := range next {
-				if err := s.deliverChunk(ctx, batches, sink.Name(), chunk, now, opts, rep, &mu); err != nil {
+				if err := s.deliverChunk(ctx, batches, sink.Name(), chunk, now, opts, rep, &mu, held); err != nil {
 					record(err)
 				}
 			}
@@ -277,50 +306,72 @@ func (s *Sync) deliverAll(ctx context.Context, sink connectors.Sink, due []ledge
 	return ctx.Err()
 }
 
-// claim takes the Redis claim of one delivery when replicas share the
-// outbox. It reports false, with no lease held, when another replica holds
-// the claim or the delivery log already has the version.
-func (s *Sync) claim(ctx context.Context, sinkName string, e ledger.OutboxEntry) (coord.Lease, bool, error) {
-	rec := e.Record
-	l, ok, err := s.Claims.Claim(ctx, coord.DeliveryKey{Sink: sinkName, EmployeeID: rec.EmployeeID, Date: rec.Date, Shift: rec.Shift, Version: rec.Version})
+// claim takes the Redis claims of a chunk's deliveries when replicas share
+// the outbox, and returns the entries claimed with their leases: an entry
+// another replica holds, or whose version the delivery log already has,
+// is left out, with no lease held.
+func (s *Sync) claim(ctx context.Context, sinkName string, chunk []ledger.OutboxEntry, held *heldEntries) ([]ledger.OutboxEntry, []coord.Lease, error) {
+	keys := make([]coord.DeliveryKey, len(chunk))
+	for i, e := range chunk {
+		rec := e.Record
+		keys[i] = coord.DeliveryKey{Sink: sinkName, EmployeeID: rec.EmployeeID, Date: rec.Date, Shift: rec.Shift, Version: rec.Version}
+	}
+	leases, ok, err := s.Claims.ClaimAll(ctx, keys)
 	if err != nil {
-		return coord.Lease{}, false, fmt.Errorf("sync: claim delivery %d to %s: %w", e.ID, sinkName, err)
+		return nil, nil, fmt.Errorf("sync: claim %d deliveries to %s: %w", len(chunk), sinkName, err)
 	}
-	if !ok {
-		return coord.Lease{}, false, nil // another replica is sending it
+	var (
+		claimed []ledger.OutboxEntry
+		cl      []coord.Lease
+		recs    []mapping.DayRecord
+	)
+	for i, e := range chunk {
+		if !ok[i] {
+			held.add(e.ID) // another replica is sending it
+			continue
+		}
+		claimed, cl = append(claimed, e), append(cl, leases[i])
+		recs = append(recs, e.Record)
 	}
-	done, err := s.Ledger.Delivered(ctx, sinkName, rec.Key(), rec.Version)
-	if err != nil || done {
-		l.Release(context.WithoutCancel(ctx))
-		return coord.Lease{}, false, err
+	if len(claimed) == 0 {
+		return nil, nil, nil
 	}
-	return l, true, nil
+	done, err := s.Ledger.DeliveredAll(ctx, sinkName, recs)
+	if err != nil {
+		s.releaseAll(ctx, sinkName, cl)
+		return nil, nil, fmt.Errorf("sync: claim %d deliveries to %s: %w", len(chunk), sinkName, err)
+	}
+	var (
+		entries []ledger.OutboxEntry
+		kept    []coord.Lease
+		sent    []coord.Lease
+	)
+	for i, e := range claimed {
+		if done[i] {
+			held.add(e.ID) // another replica sent it since the outbox was read
+			sent = append(sent, cl[i])
+			continue
+		}
+		entries, kept = append(entries, e), append(kept, cl[i])
+	}
+	s.releaseAll(ctx, sinkName, sent)
+	return entries, kept, nil
 }
 
-// deliverChunk sends a chunk of outbox entries: each claimed in Redis first
-// when replicas share the outbox (and skipped if another replica holds it
-// or the delivery log already has it), the claimed ones delivered in one
-// call, the delivered ones recorded in one ledger write and their claims
-// marked done, and each failed one recorded with its next attempt or a
-// place in the dead-letter queue, its claim released.
-func (s *Sync) deliverChunk(ctx context.Context, sink BatchSink, sinkName string, chunk []ledger.OutboxEntry, now time.Time, opts PushOptions, rep *Report, mu *sync.Mutex) error {
-	entries := make([]ledger.OutboxEntry, 0, len(chunk))
-	leases := make([]coord.Lease, 0, len(chunk))
-	for _, e := range chunk {
-		var lease coord.Lease
-		if s.Claims != nil {
-			l, ok, err := s.claim(ctx, sinkName, e)
-			if err != nil {
-				s.releaseAll(ctx, leases)
-				return err
-			}
-			if !ok {
-				continue
-			}
-			lease = l
+// deliverChunk sends a chunk of outbox entries: claimed in Redis first
+// when replicas share the outbox (an entry another replica holds, or that
+// the delivery log already has, is skipped), the claimed ones delivered in
+// one call, the delivered ones recorded in one ledger write and their
+// claims marked done, and each failed one recorded with its next attempt
+// or a place in the dead-letter queue, its claim released. Each step is
+// one round trip for the chunk.
+func (s *Sync) deliverChunk(ctx context.Context, sink BatchSink, sinkName string, chunk []ledger.OutboxEntry, now time.Time, opts PushOptions, rep *Report, mu *sync.Mutex, held *heldEntries) error {
+	entries, leases := chunk, make([]coord.Lease, len(chunk))
+	if s.Claims != nil {
+		var err error
+		if entries, leases, err = s.claim(ctx, sinkName, chunk, held); err != nil {
+			return err
 		}
-		entries = append(entries, e)
-		leases = append(leases, lease)
 	}
 	if len(entries) == 0 {
 		return nil
@@ -339,39 +390,45 @@ func (s *Sync) deliverChunk(ctx context.Context, sink BatchSink, sinkName string
 		}
 	}
 	if err := s.Ledger.MarkDeliveredAll(ctx, ids, now); err != nil {
-		s.releaseAll(ctx, leases)
+		s.releaseAll(ctx, sinkName, leases)
 		return fmt.Errorf("sync: record %d deliveries to %s: %w", len(ids), sinkName, err)
 	}
 	s.delivered(ctx, sinkName, done, rep, mu)
-	var firstErr error
+	var (
+		firstErr error
+		failed   []coord.Lease
+	)
 	for i, e := range entries {
 		if errs[i] == nil {
 			continue
 		}
-		if err := s.failed(ctx, sinkName, e, leases[i], errs[i], now, opts, rep, mu); err != nil && firstErr == nil {
+		if err := s.failed(ctx, sinkName, e, errs[i], now, opts, rep, mu); err != nil && firstErr == nil {
 			firstErr = err
 		}
+		failed = append(failed, leases[i])
 	}
+	// Released once their next attempts are recorded, so that a replica
+	// that claims one next sees it is not due yet.
+	s.releaseAll(ctx, sinkName, failed)
 	return firstErr
 }
 
-// releaseAll gives up the claims held, if replicas share the outbox.
-func (s *Sync) releaseAll(ctx context.Context, leases []coord.Lease) {
-	if s.Claims == nil {
+// releaseAll gives up the claims held, if replicas share the outbox. A
+// claim not released expires after its lease; the outbox is the truth.
+func (s *Sync) releaseAll(ctx context.Context, sinkName string, leases []coord.Lease) {
+	if s.Claims == nil || len(leases) == 0 {
 		return
 	}
-	for _, l := range leases {
-		l.Release(context.WithoutCancel(ctx))
+	if err := s.Claims.ReleaseAll(context.WithoutCancel(ctx), leases); err != nil {
+		s.logger().Warn("delivery claims not released", "sink", sinkName, "claims", len(leases), "err", err)
 	}
 }
 
 // delivered counts recorded deliveries and marks their claims done.
 func (s *Sync) delivered(ctx context.Context, sinkName string, leases []coord.Lease, rep *Report, mu *sync.Mutex) {
-	if s.Claims != nil {
-		for _, l := range leases {
-			if err := l.Done(context.WithoutCancel(ctx), deliveredKeep); err != nil {
-				s.logger().Warn("delivery claim not marked done", "sink", sinkName, "err", err)
-			}
+	if s.Claims != nil && len(leases) > 0 {
+		if err := s.Claims.DoneAll(context.WithoutCancel(ctx), leases, deliveredKeep); err != nil {
+			s.logger().Warn("delivery claims not marked done", "sink", sinkName, "claims", len(leases), "err", err)
 		}
 	}
 	mu.Lock()
@@ -382,12 +439,9 @@ func (s *Sync) delivered(ctx context.Context, sinkName string, leases []coord.Le
 	}
 }
 
-// failed records a failed attempt of one entry — its next attempt, or a
-// place in the dead-letter queue — and releases its claim.
-func (s *Sync) failed(ctx context.Context, sinkName string, e ledger.OutboxEntry, lease coord.Lease, err error, now time.Time, opts PushOptions, rep *Report, mu *sync.Mutex) error {
-	if s.Claims != nil {
-		defer lease.Release(context.WithoutCancel(ctx))
-	}
+// failed records a failed attempt of one entry: its next attempt, or a
+// place in the dead-letter queue. The caller releases its claim.
+func (s *Sync) failed(ctx context.Context, sinkName string, e ledger.OutboxEntry, err error, now time.Time, opts PushOptions, rep *Report, mu *sync.Mutex) error {
 	rec := e.Record
 	dead := e.Attempts+1 >= opts.MaxAttempts || errors.Is(err, connectors.ErrPermanent)
 	if merr := s.Ledger.MarkFailed(ctx, e.ID, err.Error(), now.Add(opts.Backoff(e.Attempts+1)), dead); merr != nil {

@@ -66,3 +66,23 @@ func CheckDayKey(k mapping.DayKey) error {
 	}
 	return nil
 }
+
+// DayVersion names one version of one day record.
+type DayVersion struct {
+	Key     mapping.DayKey
+	Version int
+}
+
+// DeliveredOf answers a ledger's DeliveredAll from the versions it found
+// in its delivery log: done[i] reports whether recs[i]'s version is one.
+func DeliveredOf(recs []mapping.DayRecord, found []DayVersion) []bool {
+	set := make(map[DayVersion]bool, len(found))
+	for _, f := range found {
+		set[f] = true
+	}
+	done := make([]bool, len(recs))
+	for i, r := range recs {
+		done[i] = set[DayVersion{r.Key(), r.Version}]
+	}
+	return done
+}

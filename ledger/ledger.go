@@ -172,6 +172,9 @@ type Ledger interface {
 	MarkFailed(ctx context.Context, id int64, errMsg string, next time.Time, dead bool) error
 	// Delivered reports whether (sink, key, version) is in the delivery log.
 	Delivered(ctx context.Context, sink string, key mapping.DayKey, version int) (bool, error)
+	// DeliveredAll is Delivered for several records of one sink in one
+	// read: done[i] reports whether recs[i]'s version is in the log.
+	DeliveredAll(ctx context.Context, sink string, recs []mapping.DayRecord) (done []bool, err error)
 	// Outbox lists entries of a sink in a state ("" sink means every sink).
 	Outbox(ctx context.Context, sink string, state DeliveryState, limit int) ([]OutboxEntry, error)
 

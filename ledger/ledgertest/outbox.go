@@ -198,6 +198,31 @@ var outboxTests = []test{
 				t.Errorf("Delivered(%s, %v, %d) = %v, %v; want %v", tc.sink, tc.key, tc.version, ok, err, tc.want)
 			}
 		}
+		// DeliveredAll answers as Delivered, record by record, for a batch
+		// larger than one statement, with repeats and a malformed date.
+		bad := versioned(record("E1", "2026-13-40", "standard", 540), 1)
+		recs := []mapping.DayRecord{dayB1, dayA1, dayA2, bad}
+		for i := range 600 {
+			recs = append(recs, versioned(record(fmt.Sprintf("X%03d", i), "2026-11-20", "standard", 480), 1))
+		}
+		recs = append(recs, dayA1)
+		done, err := l.DeliveredAll(t.Context(), "hr", recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range recs {
+			want := r.Key() == dayA1.Key() && r.Version == 1
+			if i >= len(done) || done[i] != want {
+				t.Errorf("DeliveredAll(hr) record %d (%v v%d) = %v, want %v", i, r.Key(), r.Version, done, want)
+				break
+			}
+		}
+		if done, err := l.DeliveredAll(t.Context(), "payroll", []mapping.DayRecord{dayA1}); err != nil || done[0] {
+			t.Errorf("DeliveredAll(payroll, A1) = %v, %v; want false", done, err)
+		}
+		if done, err := l.DeliveredAll(t.Context(), "hr", nil); err != nil || len(done) != 0 {
+			t.Errorf("DeliveredAll of none = %v, %v", done, err)
+		}
 		sameEntries(t, "Due", due(t, l, "hr", now, 0), pending("hr", dayB1))
 		sameEntries(t, "Outbox(delivered)", outbox(t, l, "", ledger.DeliveryDelivered), inState("hr", dayA1, ledger.DeliveryDelivered))
 		// A failure reported late by a racing attempt cannot undo a delivery.

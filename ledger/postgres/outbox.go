@@ -205,6 +205,35 @@ func (l *Ledger) MarkFailed(ctx context.Context, id int64, errMsg string, next t
 	return nil
 }
 
+// DeliveredAll reports, for each record, whether the sink acknowledged its
+// version, in one query joining the delivery log's key. A record whose
+// date is not a date was never delivered (Enqueue refuses it).
+func (l *Ledger) DeliveredAll(ctx context.Context, sink string, recs []mapping.DayRecord) ([]bool, error) {
+	var emps, dates, shifts []string
+	var versions []int32
+	for _, r := range recs {
+		if ledger.CheckDate("date", r.Date) == nil {
+			emps, dates, shifts = append(emps, r.EmployeeID), append(dates, r.Date), append(shifts, r.Shift)
+			versions = append(versions, int32(r.Version))
+		}
+	}
+	if len(emps) == 0 {
+		return make([]bool, len(recs)), nil
+	}
+	found, err := query(ctx, l, func(row pgx.CollectableRow) (ledger.DayVersion, error) {
+		var v ledger.DayVersion
+		err := row.Scan(&v.Key.EmployeeID, &v.Key.Date, &v.Key.Shift, &v.Version)
+		return v, err
+	}, `SELECT d.employee_id, d.date::text, d.shift, d.version
+		FROM unnest($2::text[], $3::date[], $4::text[], $5::int[]) AS r(employee_id, date, shift, version)
+		JOIN deliveries d ON d.sink = $1 AND d.employee_id = r.employee_id AND d.date = r.date
+			AND d.shift = r.shift AND d.version = r.version`, sink, emps, dates, shifts, versions)
+	if err != nil {
+		return nil, fmt.Errorf("postgres ledger: delivered: %d records to %s: %w", len(recs), sink, err)
+	}
+	return ledger.DeliveredOf(recs, found), nil
+}
+
 // Delivered reports whether the sink acknowledged that version of the day.
 func (l *Ledger) Delivered(ctx context.Context, sink string, key mapping.DayKey, version int) (bool, error) {
 	if ledger.CheckDate("date", key.Date) != nil {

@@ -119,3 +119,14 @@ func TestDirtyDaysBetweenSearchesEachDate(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliveredAllSearchesEachRecord: DeliveredAll looks each record up in
+// the outbox's (sink, key, version) index, not by scanning the sink's
+// entries.
+func TestDeliveredAllSearchesEachRecord(t *testing.T) {
+	plan := queryPlan(t, sqlite.DeliveredQuery(2), "hr", "E1", "2026-11-02", "standard", 1, "E2", "2026-11-02", "standard", 2)
+	joined := strings.Join(plan, "; ")
+	if !strings.Contains(joined, "SEARCH outbox USING INDEX sqlite_autoindex_outbox_1 (sink=? AND employee_id=? AND date=? AND shift=? AND version=?)") {
+		t.Errorf("the plan is %q; want a search of the (sink, key, version) index for each record", joined)
+	}
+}

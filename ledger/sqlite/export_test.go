@@ -13,3 +13,7 @@ var LatestDaysQuery = latestDaysQuery
 // DirtyDaysBetweenQuery is DirtyDaysBetween's statement, for the test of
 // its query plan.
 const DirtyDaysBetweenQuery = dirtyDaysBetweenQuery
+
+// DeliveredQuery is DeliveredAll's statement for n records, for the test
+// of its query plan.
+var DeliveredQuery = deliveredQuery

@@ -225,6 +225,51 @@ func (l *Ledger) MarkFailed(ctx context.Context, id int64, errMsg string, next t
 	return nil
 }
 
+// deliveredChunk is how many records one DeliveredAll query names: four
+// values each, well under SQLite's limit on a statement's values.
+const deliveredChunk = 250
+
+// deliveredQuery lists which of n (employee, date, shift, version) values
+// the sink has acknowledged.
+func deliveredQuery(n int) string {
+	return `SELECT employee_id, date, shift, version FROM outbox
+		WHERE sink = ? AND delivered_ms != 0 AND (employee_id, date, shift, version) IN (VALUES ` + placeholders(n, 4) + `)`
+}
+
+// DeliveredAll reports, for each record, whether the sink acknowledged its
+// version: a query per deliveredChunk records, each a search of the
+// outbox's (sink, key, version) index.
+func (l *Ledger) DeliveredAll(ctx context.Context, sink string, recs []mapping.DayRecord) ([]bool, error) {
+	var found []ledger.DayVersion
+	for start := 0; start < len(recs); start += deliveredChunk {
+		chunk := recs[start:min(start+deliveredChunk, len(recs))]
+		args := make([]any, 0, 1+4*len(chunk))
+		args = append(args, sink)
+		for _, r := range chunk {
+			args = append(args, r.EmployeeID, r.Date, r.Shift, r.Version)
+		}
+		err := func() error {
+			rows, err := l.r.QueryContext(ctx, deliveredQuery(len(chunk)), args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var v ledger.DayVersion
+				if err := rows.Scan(&v.Key.EmployeeID, &v.Key.Date, &v.Key.Shift, &v.Version); err != nil {
+					return err
+				}
+				found = append(found, v)
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return nil, fmt.Errorf("sqlite ledger: delivered: %d records to %s: %w", len(recs), sink, err)
+		}
+	}
+	return ledger.DeliveredOf(recs, found), nil
+}
+
 // Delivered reports whether the sink acknowledged that version of the day.
 func (l *Ledger) Delivered(ctx context.Context, sink string, key mapping.DayKey, version int) (bool, error) {
 	var n int
