@@ -58,8 +58,8 @@ func PrepareEvents(events []mapping.Event, fps []string) ([]PreparedEvent, error
 
 // IngestBatch is one caller's whole ingest write: its prepared events, the
 // platform payloads they were made from, and the employee-days the stored
-// changes make dirty. A ledger that takes it (SQLite, and groupcommit in
-// front of it) writes all three in one transaction, so that an event is
+// changes make dirty. A ledger that takes it (both ledgers, and groupcommit
+// in front of either) writes all three in one transaction, so that an event is
 // never stored without its dirty days, and the caller hands the writer one
 // request instead of three.
 type IngestBatch struct {
@@ -113,4 +113,23 @@ func CheckPutDays(days []PreparedDay, sinks []string) error {
 		}
 	}
 	return nil
+}
+
+// CheckIngestBatches checks that every event of ibs has an id and was
+// prepared, and returns each batch's events and how many there are in all.
+func CheckIngestBatches(ibs []IngestBatch) (batches [][]PreparedEvent, total int, err error) {
+	batches = make([][]PreparedEvent, len(ibs))
+	for i, b := range ibs {
+		for j, p := range b.Events {
+			if p.Event.ID == "" {
+				return nil, 0, fmt.Errorf("append: event %d: id is empty; validate events before appending them", j)
+			}
+			if p.Fingerprint == "" || len(p.JSON) == 0 {
+				return nil, 0, fmt.Errorf("append: event %s is not prepared; use ledger.PrepareEvents", p.Event.ID)
+			}
+		}
+		batches[i] = b.Events
+		total += len(b.Events)
+	}
+	return batches, total, nil
 }

@@ -18,9 +18,21 @@ import (
 // MarkDirty records the employee-days with one statement. Marking a day
 // that is already dirty bumps its generation (see ClearDirty).
 func (l *Ledger) MarkDirty(ctx context.Context, days []mapping.EmployeeDay) error {
+	if len(days) == 0 {
+		return nil
+	}
+	err := l.tx(ctx, func(tx pgx.Tx) error { return markDirty(ctx, tx, days, l.now()) })
+	if err != nil {
+		return fmt.Errorf("postgres ledger: mark %d days dirty: %w", len(days), err)
+	}
+	return nil
+}
+
+// markDirty marks days dirty in tx, with one statement.
+func markDirty(ctx context.Context, tx pgx.Tx, days []mapping.EmployeeDay, now time.Time) error {
 	for _, d := range days {
 		if err := ledger.CheckEmployeeDay(d); err != nil {
-			return fmt.Errorf("postgres ledger: mark dirty: %w", err)
+			return err
 		}
 	}
 	// One row per day (an upsert may not touch a row twice), in key order
@@ -37,17 +49,11 @@ func (l *Ledger) MarkDirty(ctx context.Context, days []mapping.EmployeeDay) erro
 	for i, d := range days {
 		emps[i], dates[i] = d.EmployeeID, d.Date
 	}
-	err := l.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO dirty_days (employee_id, date, generation, marked_at)
-			SELECT u.employee_id, u.date::date, 1, $3 FROM unnest($1::text[], $2::text[]) AS u(employee_id, date)
-			ON CONFLICT (employee_id, date) DO UPDATE
-			SET generation = dirty_days.generation + 1, marked_at = excluded.marked_at`, emps, dates, l.now())
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("postgres ledger: mark %d days dirty: %w", len(days), err)
-	}
-	return nil
+	_, err := tx.Exec(ctx, `INSERT INTO dirty_days (employee_id, date, generation, marked_at)
+		SELECT u.employee_id, u.date::date, 1, $3 FROM unnest($1::text[], $2::text[]) AS u(employee_id, date)
+		ON CONFLICT (employee_id, date) DO UPDATE
+		SET generation = dirty_days.generation + 1, marked_at = excluded.marked_at`, emps, dates, now)
+	return err
 }
 
 // DirtyDays lists every dirty employee-day ordered by employee then date.

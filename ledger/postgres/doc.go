@@ -14,6 +14,8 @@
 //     once, and its revisions numbered 1, 2, 3 with one latest, however many
 //     replicas receive it. A batch of more than a few hundred ids locks every
 //     event at once instead, to keep PostgreSQL's lock table small.
+//     IngestBatches does the same for events prepared by their callers and
+//     writes their raw payloads and dirty days in the same transaction.
 //   - Remap locks the ids it moves out of quarantine the same way.
 //   - PutDay locks the day's key, so replicas computing the same content
 //     store one version.

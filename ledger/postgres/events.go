@@ -60,16 +60,69 @@ func (l *Ledger) AppendBatches(ctx context.Context, batches [][]mapping.Event) (
 	if total == 0 {
 		return results, nil
 	}
-	fps := make([][]string, len(batches))
+	prepared := make([][]ledger.PreparedEvent, len(batches))
 	for b, events := range batches {
-		fps[b] = make([]string, len(events))
-		for i, e := range events {
-			fps[b][i] = mapping.Fingerprint(e)
+		var err error
+		if prepared[b], err = ledger.PrepareEvents(events, nil); err != nil {
+			return nil, fmt.Errorf("postgres ledger: append: %w", err)
 		}
 	}
 	err := l.tx(ctx, func(tx pgx.Tx) error {
 		clear(results)
-		return appendBatches(ctx, tx, batches, fps, results, l.now())
+		return appendBatches(ctx, tx, prepared, results, l.now())
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres ledger: append %d events: %w", total, err)
+	}
+	return results, nil
+}
+
+// IngestBatch writes one caller's events, raw payloads and dirty days in
+// one transaction (ledger.IngestBatch).
+func (l *Ledger) IngestBatch(ctx context.Context, b ledger.IngestBatch) (ledger.AppendResult, error) {
+	res, err := l.IngestBatches(ctx, []ledger.IngestBatch{b})
+	if err != nil {
+		return ledger.AppendResult{}, err
+	}
+	return res[0], nil
+}
+
+// IngestBatches writes several callers' IngestBatches in one transaction:
+// the events of each as AppendBatches does, in order, with the callers'
+// fingerprints and JSON as prepared; then every raw payload as StoreRaw
+// does; then the dirty days each batch's changes make, as MarkDirty does.
+// Either all of it is stored or, on error, none. Through groupcommit this
+// makes an ingest one transaction, not three, and leaves the encoding of
+// events to the goroutines that prepared them.
+func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([]ledger.AppendResult, error) {
+	batches, total, err := ledger.CheckIngestBatches(ibs)
+	if err != nil {
+		return nil, fmt.Errorf("postgres ledger: %w", err)
+	}
+	results := make([]ledger.AppendResult, len(ibs))
+	if total == 0 {
+		return results, nil
+	}
+	err = l.tx(ctx, func(tx pgx.Tx) error {
+		clear(results)
+		now := l.now()
+		if err := appendBatches(ctx, tx, batches, results, now); err != nil {
+			return err
+		}
+		var (
+			raw   []ledger.RawPayload
+			dirty []mapping.EmployeeDay
+		)
+		for i, b := range ibs {
+			raw = append(raw, b.Raw...)
+			if b.Dirty != nil {
+				dirty = append(dirty, b.Dirty(results[i].Changed)...)
+			}
+		}
+		if err := storeRaw(ctx, tx, raw); err != nil {
+			return fmt.Errorf("raw payloads: %w", err)
+		}
+		return markDirty(ctx, tx, dirty, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres ledger: append %d events: %w", total, err)
@@ -79,14 +132,14 @@ func (l *Ledger) AppendBatches(ctx context.Context, batches [][]mapping.Event) (
 
 // appendBatches works out every batch against the stored histories of
 // its ids, counting each batch in its own result, and writes the outcome.
-func appendBatches(ctx context.Context, tx pgx.Tx, batches [][]mapping.Event, fps [][]string, results []ledger.AppendResult, now time.Time) error {
+func appendBatches(ctx context.Context, tx pgx.Tx, batches [][]ledger.PreparedEvent, results []ledger.AppendResult, now time.Time) error {
 	var ids []string
 	seen := map[string]bool{}
 	for _, events := range batches {
-		for _, e := range events {
-			if !seen[e.ID] {
-				seen[e.ID] = true
-				ids = append(ids, e.ID)
+		for _, p := range events {
+			if !seen[p.Event.ID] {
+				seen[p.Event.ID] = true
+				ids = append(ids, p.Event.ID)
 			}
 		}
 	}
@@ -100,9 +153,9 @@ func appendBatches(ctx context.Context, tx pgx.Tx, batches [][]mapping.Event, fp
 		return err
 	}
 	for b, events := range batches {
-		for i, e := range events {
-			if _, err := hs[e.ID].Add(e, fps[b][i], nil, &results[b]); err != nil {
-				return fmt.Errorf("event %s: %w", e.ID, err)
+		for _, p := range events {
+			if _, err := hs[p.Event.ID].Add(p.Event, p.Fingerprint, p.JSON, &results[b]); err != nil {
+				return fmt.Errorf("event %s: %w", p.Event.ID, err)
 			}
 		}
 	}
@@ -154,9 +207,12 @@ type newRows struct {
 
 func (n *newRows) add(r *revisions.Revision) error {
 	e := r.Event
-	body, err := e.Marshal()
-	if err != nil {
-		return err
+	body := r.JSON
+	if body == nil {
+		var err error
+		if body, err = e.Marshal(); err != nil {
+			return err
+		}
 	}
 	var start, end *time.Time
 	if e.Approval != nil {

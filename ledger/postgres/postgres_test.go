@@ -337,6 +337,15 @@ func TestMalformedDatesAreUnknown(t *testing.T) {
 	}
 }
 
+// TestIngestBatches holds IngestBatches to Append, all or nothing.
+func TestIngestBatches(t *testing.T) {
+	testenv.PostgresURL(t)
+	ledgertest.RunIngestBatcher(t, func(t *testing.T) ledger.Ledger {
+		dsn, schema := freshSchema(t)
+		return open(t, dsn, schema)
+	})
+}
+
 // TestPutDaysMatchesPutDay holds PutDays to PutDay and Enqueue.
 func TestPutDaysMatchesPutDay(t *testing.T) {
 	testenv.PostgresURL(t)

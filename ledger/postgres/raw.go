@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/punchbridge/punchbridge/ledger"
 )
@@ -17,6 +18,23 @@ func (l *Ledger) StoreRaw(ctx context.Context, ps []ledger.RawPayload) error {
 	if len(ps) == 0 {
 		return nil
 	}
+	err := l.pool.with(ctx, func(c *pgx.Conn) error { return storeRaw(ctx, c, ps) })
+	if err != nil {
+		return fmt.Errorf("postgres ledger: store %d raw payloads: %w", len(ps), err)
+	}
+	return nil
+}
+
+// execer is a connection or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// storeRaw keeps payloads with one statement; one kept already is left.
+func storeRaw(ctx context.Context, db execer, ps []ledger.RawPayload) error {
+	if len(ps) == 0 {
+		return nil
+	}
 	ids := make([]string, len(ps))
 	fps := make([]string, len(ps))
 	conns := make([]string, len(ps))
@@ -25,13 +43,10 @@ func (l *Ledger) StoreRaw(ctx context.Context, ps []ledger.RawPayload) error {
 	for i, p := range ps {
 		ids[i], fps[i], conns[i], times[i], bodies[i] = p.EventID, p.Fingerprint, p.Connector, ms(p.ReceivedAt), string(p.Body)
 	}
-	_, err := l.exec(ctx, `INSERT INTO raw_payloads (event_id, fingerprint, connector, received_at, body)
+	_, err := db.Exec(ctx, `INSERT INTO raw_payloads (event_id, fingerprint, connector, received_at, body)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[]) ON CONFLICT DO NOTHING`,
 		ids, fps, conns, times, bodies)
-	if err != nil {
-		return fmt.Errorf("postgres ledger: store %d raw payloads: %w", len(ps), err)
-	}
-	return nil
+	return err
 }
 
 type rawRow struct {

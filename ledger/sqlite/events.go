@@ -71,21 +71,9 @@ func (l *Ledger) IngestBatch(ctx context.Context, b ledger.IngestBatch) (ledger.
 // does; then the dirty days each batch's changes make, as MarkDirty does.
 // Either all of it is stored or, on error, none.
 func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([]ledger.AppendResult, error) {
-	batches := make([][]ledger.PreparedEvent, len(ibs))
-	for i, b := range ibs {
-		batches[i] = b.Events
-	}
-	total := 0
-	for _, events := range batches {
-		for i, p := range events {
-			if p.Event.ID == "" {
-				return nil, fmt.Errorf("sqlite ledger: append: event %d: id is empty; validate events before appending them", i)
-			}
-			if p.Fingerprint == "" || len(p.JSON) == 0 {
-				return nil, fmt.Errorf("sqlite ledger: append: event %s is not prepared; use ledger.PrepareEvents", p.Event.ID)
-			}
-		}
-		total += len(events)
+	batches, total, err := ledger.CheckIngestBatches(ibs)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite ledger: %w", err)
 	}
 	results := make([]ledger.AppendResult, len(batches))
 	if total == 0 {

@@ -164,52 +164,11 @@ func TestTwoLedgersOnOneFile(t *testing.T) {
 	}
 }
 
-// TestIngestBatchIsAllOrNothing checks that events, raw payloads and dirty
-// days go in one transaction: a bad dirty day leaves no event stored.
-func TestIngestBatchIsAllOrNothing(t *testing.T) {
-	l := open(t, filepath.Join(t.TempDir(), "ledger.db"))
-	defer l.Close()
-	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-	e := mapping.Event{Schema: mapping.EventSchema, ID: "fake/t1/punch/1", Kind: mapping.KindPunch, Platform: "fake", Tenant: "t1",
-		UserID: "u1", EmployeeID: "E1", Time: t0, ReceivedAt: t0, Via: mapping.ViaPull, Raw: []byte(`{"id":1}`),
-		Punch: &mapping.Punch{Direction: mapping.DirIn, Method: mapping.MethodApp}}
-	ps, err := ledger.PrepareEvents([]mapping.Event{e}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := []ledger.RawPayload{{EventID: e.ID, Fingerprint: ps[0].Fingerprint, Connector: "c", ReceivedAt: t0, Body: e.Raw}}
-	for _, tc := range []struct {
-		name   string
-		date   string
-		stored bool
-	}{
-		{"a bad dirty day undoes the events", "20-11-2026", false},
-		{"all three are written", "2026-11-20", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var seen []mapping.Event
-			_, err := l.IngestBatch(t.Context(), ledger.IngestBatch{Events: ps, Raw: raw, Dirty: func(changed []mapping.Event) []mapping.EmployeeDay {
-				seen = changed
-				return []mapping.EmployeeDay{{EmployeeID: "E1", Date: tc.date}}
-			}})
-			if (err == nil) != tc.stored {
-				t.Fatalf("IngestBatch = %v, want stored %v", err, tc.stored)
-			}
-			if len(seen) != 1 || seen[0].ID != e.ID {
-				t.Errorf("Dirty got %v, want the stored event", seen)
-			}
-			events, err := l.Events(t.Context(), "E1", t0.Add(-time.Hour), t0.Add(time.Hour))
-			if err != nil || (len(events) == 1) != tc.stored {
-				t.Errorf("events stored: %d, %v; want stored %v", len(events), err, tc.stored)
-			}
-			rs, err := l.RawFor(t.Context(), e.ID)
-			if err != nil || (len(rs) == 1) != tc.stored {
-				t.Errorf("raw payloads: %d, %v; want stored %v", len(rs), err, tc.stored)
-			}
-			dirty, err := l.DirtyDays(t.Context())
-			if err != nil || (len(dirty) == 1) != tc.stored {
-				t.Errorf("dirty days: %v, %v; want stored %v", dirty, err, tc.stored)
-			}
-		})
-	}
+// TestIngestBatches holds IngestBatches to Append, all or nothing.
+func TestIngestBatches(t *testing.T) {
+	ledgertest.RunIngestBatcher(t, func(t *testing.T) ledger.Ledger {
+		l := open(t, filepath.Join(t.TempDir(), "ledger.db"))
+		t.Cleanup(func() { l.Close() })
+		return l
+	})
 }
