@@ -85,20 +85,8 @@ var leaveNames = []string{"年假", "病假", "事假", "调休"}
 // missing punches, each created a day or more after the fact. Most are
 // approved; some are refused, still running, withdrawn (TERMINATED), or
 // approved and later revoked (an attached REVOKE instance).
-func generateInstances(seed int64, c *Company) {
+func generateInstances(seed int64, c *Company, have map[punchKey]bool) {
 	rng := rand.New(rand.NewPCG(uint64(seed)^0x5eed, uint64(seed)*0x2545f4914f6cdd1d+7))
-	// Keyed by fields the records already hold, so that the set costs no
-	// string per record.
-	type punchKey struct {
-		user, checkType string
-		workDate        int64 // Unix seconds
-	}
-	have := make(map[punchKey]bool, len(c.Records))
-	for _, r := range c.Records {
-		if r.CheckType != "" {
-			have[punchKey{r.UserID, r.CheckType, r.WorkDate.Unix()}] = true
-		}
-	}
 	n := 0
 	add := func(code, user, title string, created time.Time, form []FormValue) {
 		n++

@@ -80,10 +80,12 @@ func (s *Server) listRecord(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		seen[u] = true
-		recs, idx := s.company.Records, s.byUser[u]
-		i := sort.Search(len(idx), func(i int) bool { return !recs[idx[i]].CheckTime.Before(from) })
-		for ; i < len(idx) && !recs[idx[i]].CheckTime.After(to); i++ {
-			r := &recs[idx[i]]
+		// Packed check times compare as the instants they are.
+		recs, idx := s.recs.recs, s.byUser[u]
+		lo, hi := from.UnixNano(), to.UnixNano()
+		i := sort.Search(len(idx), func(i int) bool { return recs[idx[i]].check >= lo })
+		for ; i < len(idx) && recs[idx[i]].check <= hi; i++ {
+			r := s.recs.at(int(idx[i]))
 			wire := r.wire(s.company.CorpID)
 			out = append(out, wire)
 			if s.dupes[r.ID] {

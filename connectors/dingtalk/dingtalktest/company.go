@@ -112,6 +112,17 @@ func WithUnmappedUsers(n int) GenOption { return func(g *genConfig) { g.unmapped
 // read it: the server refuses queries older than 180 days (WithClock), and
 // punch validation refuses punches in the future of their arrival.
 func GenerateCompany(seed int64, employees int, from time.Time, days int, opts ...GenOption) Company {
+	var recs []Record
+	c := generateCompany(seed, employees, from, days, opts, func(userDays int) { recs = make([]Record, 0, recordsCap(userDays)) },
+		func(r Record) { recs = append(recs, r) })
+	c.Records = recs
+	return c
+}
+
+// generateCompany generates the company without its Records: it hands
+// them to keep one by one, in order, after telling size how many
+// user-days they cover, so that a server can store them its own way.
+func generateCompany(seed int64, employees int, from time.Time, days int, opts []GenOption, size func(userDays int), keep func(Record)) Company {
 	g := genConfig{corpID: DefaultCorpID}
 	for _, o := range opts {
 		o(&g)
@@ -133,16 +144,30 @@ func GenerateCompany(seed int64, employees int, from time.Time, days int, opts .
 			c.WorkDays = append(c.WorkDays, day.Format(time.DateOnly))
 		}
 	}
-	// Sized up front: grown by append, a large company's records would be
-	// copied over and over and briefly held twice.
-	c.Records = make([]Record, 0, recordsCap(len(c.Users)*len(workDays)))
+	size(len(c.Users) * len(workDays))
+	// The punches approvals may refer to, keyed by fields the records
+	// already hold, so that the set costs no string per record.
+	have := make(map[punchKey]bool, 2*len(c.Users)*len(workDays))
+	var scratch []Record
 	for _, day := range workDays {
 		for i, u := range c.Users {
-			c.Records = gen.day(c.Records, u.UserID, gen.profiles[i], day)
+			scratch = gen.day(scratch[:0], u.UserID, gen.profiles[i], day)
+			for _, r := range scratch {
+				if r.CheckType != "" {
+					have[punchKey{r.UserID, r.CheckType, r.WorkDate.Unix()}] = true
+				}
+				keep(r)
+			}
 		}
 	}
-	generateInstances(seed, &c)
+	generateInstances(seed, &c, have)
 	return c
+}
+
+// punchKey names a user's punch of one check type on one work day.
+type punchKey struct {
+	user, checkType string
+	workDate        int64 // Unix seconds
 }
 
 // recordsCap bounds the records of userDays user-days. A user-day has 1.95
