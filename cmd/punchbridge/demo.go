@@ -60,9 +60,10 @@ Examples:
 // demoMemoryLimit is the soft memory limit of a demo run of employees ×
 // workDays unless the GOMEMLIMIT environment variable sets one: 640 MiB up
 // to 10,000 × 31 and in proportion beyond. The fakes in the process hold
-// the generated company, about 340 bytes a punch for the fake DingTalk
-// alone; at 30,000 × 31 that passed 640 MiB by itself, and a limit below
-// the live heap kept the collector running, 40% of the run's CPU.
+// the generated company, which grows with employees × days (the fake
+// DingTalk keeps about 140 bytes a punch), and a limit below the live heap
+// keeps the collector running: at 30,000 × 31, when a punch took 340
+// bytes, the collector took 40% of the run's CPU.
 func demoMemoryLimit(employees, workDays int) int64 {
 	const base, baseUserDays = 640 << 20, 10000 * 31
 	return max(base, int64(float64(base)*float64(employees)*float64(workDays)/baseUserDays))
