@@ -71,6 +71,10 @@ func TestBatchBackfillsAClosedPeriod(t *testing.T) {
 	deliverBatch(t, s, second[:250])
 	deliverBatch(t, s, second[250:])
 	adj := filepath.Join(dir, "attendance-2026-11-adjustments-2026-12-10.csv")
+	if _, err := os.Stat(adj); err == nil {
+		t.Error("the adjustments file was written before the push's flush")
+	}
+	flush(t, s)
 	if got := rows(t, adj); got != len(second) {
 		t.Errorf("the adjustments file holds %d rows, want %d", got, len(second))
 	}
@@ -80,6 +84,14 @@ func TestBatchBackfillsAClosedPeriod(t *testing.T) {
 	errs := s.DeliverBatch(t.Context(), []connectors.Delivery{first[0], {Record: bad, IdempotencyKey: "bad"}})
 	if errs[0] != nil || errs[1] == nil || !strings.Contains(errs[1].Error(), "2026-13-01") {
 		t.Errorf("errors %v; want none for the redelivery and one naming the bad date", errs)
+	}
+	before, err := os.Stat(adj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flush(t, s)
+	if after, err := os.Stat(adj); err != nil || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("a flush after nothing was added rewrote the adjustments file (%v)", err)
 	}
 	if got := rows(t, adj); got != len(second) {
 		t.Errorf("after a redelivery the adjustments file holds %d rows, want %d", got, len(second))
@@ -105,6 +117,7 @@ func TestBatchMatchesOneByOne(t *testing.T) {
 				}
 			}
 		}
+		flush(t, s)
 		b, err := os.ReadFile(filepath.Join(dir, "attendance-2026-11-adjustments-2026-12-10.csv"))
 		if err != nil {
 			t.Fatal(err)
@@ -220,6 +233,10 @@ func BenchmarkBackfillClosedMonth(b *testing.B) {
 							b.Fatal(err)
 						}
 					}
+				}
+				// The push flushes once it has delivered everything due.
+				if err := s.Flush(b.Context()); err != nil {
+					b.Fatal(err)
 				}
 				n += len(ds)
 			}

@@ -11,11 +11,11 @@
 // adjustments file of the day (attendance-2026-11-adjustments-2026-12-05),
 // and the closed period's file is never rewritten. Every file is written
 // whole to a temporary file and renamed into place, so a reader never sees
-// half a file. A period is exported by Flush, which the push calls after
-// delivering everything due, so that all the records a push brings for a
-// closed period go into its file; the push hands the sink batches
-// (DeliverBatch), and each adjustments file a batch adds to is rewritten
-// once. Names are deterministic:
+// half a file. Files are written by Flush, which the push calls after
+// delivering everything due: a closed period's file, so that all the
+// records a push brings for it go into it, and each adjustments file the
+// push added corrections to, once, however many batches (DeliverBatch)
+// brought them. Names are deterministic:
 //
 //	attendance-2026-11.csv
 //	attendance-2026-11.xlsx

@@ -161,9 +161,16 @@ func TestPeriodExportAndAdjustments(t *testing.T) {
 	c.Set(time.Date(2026, 12, 5, 2, 0, 0, 0, cst))
 	deliver(t, s, day("E1002", "2026-11-20", mapping.DayPresent, 300, 2))
 	deliver(t, s, day("E1001", "2026-11-20", mapping.DayPresent, 550, 2))
-	// Another the day after: a new adjustments file.
+	if err := s.Flush(t.Context()); err != nil { // the push's, after its deliveries
+		t.Fatal(err)
+	}
+	// Another the day after: a new adjustments file, written by the flush
+	// of a new sink on the same directory (a restart before the flush).
 	c.Set(time.Date(2026, 12, 6, 2, 0, 0, 0, cst))
 	deliver(t, s, day("E1001", "2026-11-20", mapping.DayPresent, 555, 3))
+	if err := newSink(t, dir, c, nil).Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	want := []string{
 		"attendance-2026-11-adjustments-2026-12-05.csv", "attendance-2026-11-adjustments-2026-12-05.xlsx",
 		"attendance-2026-11-adjustments-2026-12-06.csv", "attendance-2026-11-adjustments-2026-12-06.xlsx",
