@@ -141,18 +141,26 @@ func lockAll(ctx context.Context, tx pgx.Tx, kind string, names []string) error 
 // could fill it.
 const maxEventLocks = 500
 
-// lockMany serializes writers of the same names of kind. A transaction on
-// up to maxEventLocks names takes a shared lock on all (the kind's lock on
-// every name at once), then an exclusive lock per name; a larger one takes
-// all exclusively, which waits for (and holds off) every other writer of
-// the kind. Either way two writers of one name never overlap, and the lock
-// table holds at most maxEventLocks+1 locks per transaction.
+// lockMany serializes writers of the same names of kind (see manyLocks).
 func lockMany(ctx context.Context, tx pgx.Tx, all, kind string, names []string) error {
+	return takeLocks(ctx, tx, manyLocks(all, kind, names))
+}
+
+// manyLocks returns the locks a writer of names takes. On up to
+// maxEventLocks distinct names it is a shared lock on all (the kind's lock
+// on every name at once), then an exclusive lock per name; on more, all
+// taken exclusively, which waits for (and holds off) every other writer of
+// the kind. Either way two writers of one name never overlap, and the lock
+// table holds at most maxEventLocks+1 locks per transaction. Names repeat
+// (a reconciliation batch names an employee once a day), so the bound
+// counts distinct ones.
+func manyLocks(all, kind string, names []string) []advisoryLock {
 	allKey := lockKey(all, "")
-	if len(names) > maxEventLocks {
-		return takeLocks(ctx, tx, []advisoryLock{{key: allKey}})
+	each := exclusive(kind, names)
+	if len(each) > maxEventLocks {
+		return []advisoryLock{{key: allKey}}
 	}
-	return takeLocks(ctx, tx, append([]advisoryLock{{key: allKey, shared: true}}, exclusive(kind, names)...))
+	return append([]advisoryLock{{key: allKey, shared: true}}, each...)
 }
 
 // lockDays serializes writers of the same day records (PutDay, PutDays) by
