@@ -23,6 +23,7 @@ type DayBatcher interface {
 // versions, changed flags, histories and the outbox; and checks that
 // PutDays refuses records without a key or not prepared.
 func RunDayBatcher(t *testing.T, open Open) {
+	open = closing(open)
 
 	day := func(emp, date string, worked int) mapping.DayRecord {
 		return mapping.DayRecord{EmployeeID: emp, Date: date, Shift: "standard", Status: mapping.DayPresent, WorkedMinutes: worked}

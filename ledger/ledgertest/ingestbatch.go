@@ -23,6 +23,7 @@ type IngestBatcher interface {
 // what Append gives for the same events in the same order, the three
 // writes are all or nothing, and events not prepared are refused.
 func RunIngestBatcher(t *testing.T, open Open) {
+	open = closing(open)
 	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	punch := func(n int, user, employee string, minutes int) mapping.Event {
 		at := t0.Add(time.Duration(minutes) * time.Minute)

@@ -17,6 +17,20 @@ import (
 // t (dropping a database, say); Run closes the ledger before they run.
 type Open func(t *testing.T) ledger.Ledger
 
+// closing is open with each ledger closed when its test ends, before the
+// cleanups open registered.
+func closing(open Open) Open {
+	return func(t *testing.T) ledger.Ledger {
+		l := open(t)
+		t.Cleanup(func() {
+			if err := l.Close(); err != nil {
+				t.Errorf("close: %v", err)
+			}
+		})
+		return l
+	}
+}
+
 // Run runs every conformance test against ledgers from open, each subtest
 // on a fresh one.
 func Run(t *testing.T, open Open) {

@@ -51,6 +51,12 @@ func open(t testing.TB, dsn, schema string, opts ...postgres.Option) *postgres.L
 	return l
 }
 
+// freshLedger opens a ledger on a schema of its own.
+func freshLedger(t *testing.T) ledger.Ledger {
+	dsn, schema := freshSchema(t)
+	return open(t, dsn, schema)
+}
+
 // sqlConn connects straight to the schema, to look behind the ledger.
 func sqlConn(t testing.TB, dsn, schema string) *pgx.Conn {
 	t.Helper()
@@ -78,26 +84,17 @@ func count(t testing.TB, c *pgx.Conn, q string, args ...any) int {
 
 func TestConformance(t *testing.T) {
 	testenv.PostgresURL(t) // skip once, not in every subtest
-	ledgertest.Run(t, func(t *testing.T) ledger.Ledger {
-		dsn, schema := freshSchema(t)
-		return open(t, dsn, schema)
-	})
+	ledgertest.Run(t, freshLedger)
 }
 
 func TestOperations(t *testing.T) {
 	testenv.PostgresURL(t)
-	ledgertest.RunOperations(t, func(t *testing.T) ledger.Ledger {
-		dsn, schema := freshSchema(t)
-		return open(t, dsn, schema)
-	})
+	ledgertest.RunOperations(t, freshLedger)
 }
 
 func TestAudit(t *testing.T) {
 	testenv.PostgresURL(t)
-	ledgertest.RunAudit(t, func(t *testing.T) ledger.Ledger {
-		dsn, schema := freshSchema(t)
-		return open(t, dsn, schema)
-	})
+	ledgertest.RunAudit(t, freshLedger)
 }
 
 func TestOpenRefusesBadInput(t *testing.T) {
@@ -340,17 +337,11 @@ func TestMalformedDatesAreUnknown(t *testing.T) {
 // TestIngestBatches holds IngestBatches to Append, all or nothing.
 func TestIngestBatches(t *testing.T) {
 	testenv.PostgresURL(t)
-	ledgertest.RunIngestBatcher(t, func(t *testing.T) ledger.Ledger {
-		dsn, schema := freshSchema(t)
-		return open(t, dsn, schema)
-	})
+	ledgertest.RunIngestBatcher(t, freshLedger)
 }
 
 // TestPutDaysMatchesPutDay holds PutDays to PutDay and Enqueue.
 func TestPutDaysMatchesPutDay(t *testing.T) {
 	testenv.PostgresURL(t)
-	ledgertest.RunDayBatcher(t, func(t *testing.T) ledger.Ledger {
-		dsn, schema := freshSchema(t)
-		return open(t, dsn, schema)
-	})
+	ledgertest.RunDayBatcher(t, freshLedger)
 }

@@ -6,18 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/ledger/ledgertest"
 	"github.com/punchbridge/punchbridge/ledger/sqlite"
 )
 
 // TestPutDaysMatchesPutDay holds PutDays to PutDay and Enqueue.
 func TestPutDaysMatchesPutDay(t *testing.T) {
-	ledgertest.RunDayBatcher(t, func(t *testing.T) ledger.Ledger {
-		l := open(t, filepath.Join(t.TempDir(), "ledger.db"))
-		t.Cleanup(func() { l.Close() })
-		return l
-	})
+	ledgertest.RunDayBatcher(t, freshLedger)
 }
 
 // TestDueReadsInOrderWithoutSorting checks the query plan of Due: it must

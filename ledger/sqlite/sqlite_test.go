@@ -26,22 +26,21 @@ func open(t testing.TB, path string, opts ...sqlite.Option) *sqlite.Ledger {
 	return l
 }
 
+// freshLedger opens an empty ledger in t's temporary directory.
+func freshLedger(t *testing.T) ledger.Ledger {
+	return open(t, filepath.Join(t.TempDir(), "ledger.db"))
+}
+
 func TestConformance(t *testing.T) {
-	ledgertest.Run(t, func(t *testing.T) ledger.Ledger {
-		return open(t, filepath.Join(t.TempDir(), "ledger.db"))
-	})
+	ledgertest.Run(t, freshLedger)
 }
 
 func TestOperations(t *testing.T) {
-	ledgertest.RunOperations(t, func(t *testing.T) ledger.Ledger {
-		return open(t, filepath.Join(t.TempDir(), "ledger.db"))
-	})
+	ledgertest.RunOperations(t, freshLedger)
 }
 
 func TestAudit(t *testing.T) {
-	ledgertest.RunAudit(t, func(t *testing.T) ledger.Ledger {
-		return open(t, filepath.Join(t.TempDir(), "ledger.db"))
-	})
+	ledgertest.RunAudit(t, freshLedger)
 }
 
 func TestOpenRefusesBadPaths(t *testing.T) {
@@ -166,9 +165,5 @@ func TestTwoLedgersOnOneFile(t *testing.T) {
 
 // TestIngestBatches holds IngestBatches to Append, all or nothing.
 func TestIngestBatches(t *testing.T) {
-	ledgertest.RunIngestBatcher(t, func(t *testing.T) ledger.Ledger {
-		l := open(t, filepath.Join(t.TempDir(), "ledger.db"))
-		t.Cleanup(func() { l.Close() })
-		return l
-	})
+	ledgertest.RunIngestBatcher(t, freshLedger)
 }
