@@ -198,6 +198,17 @@ func (s *Sink) deliverBatch(ctx context.Context, recs []mapping.DayRecord) []err
 	}
 	var paths []string
 	appends := map[string]*lines{}
+	// Whether a period is exported is a file's existence; a batch asks it
+	// once a period, not once a record.
+	exported := map[string]bool{}
+	isExported := func(p period) bool {
+		v, ok := exported[p.key]
+		if !ok {
+			v = s.isExported(p)
+			exported[p.key] = v
+		}
+		return v
+	}
 	add := func(path string, i int) {
 		l := appends[path]
 		if l == nil {
@@ -212,7 +223,7 @@ func (s *Sink) deliverBatch(ctx context.Context, recs []mapping.DayRecord) []err
 		if k == nil {
 			continue
 		}
-		if !s.isExported(k.p) {
+		if !isExported(k.p) {
 			// Kept for the period's file, which Flush writes once the
 			// period has closed.
 			add(s.statePath(k.p.key), i)
