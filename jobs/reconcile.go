@@ -56,11 +56,12 @@ type employeeRun struct {
 // as new versions and queues them for every sink.
 //
 // Employees are the unit of work. A pool of one worker per core loads one
-// employee's events and computes the days; this goroutine stores the
-// records of finished employees, a few hundred employees to a transaction,
-// and then clears their dirty days. Memory grows with the employees in
-// flight (the workers', and those waiting to be stored), never with the
-// whole period's events. The first error stops the run: what was stored
+// employee's events and computes the days; this goroutine collects the
+// records of finished employees into batches of dayBatch records, and the
+// day writer's goroutine stores each batch in one transaction and then
+// clears its dirty days, while the workers go on. Memory grows with the
+// employees in flight (the workers', and up to three batches), never with
+// the whole period's events. The first error stops the run: what was stored
 // stays stored, and the days not yet cleared stay dirty for the next run.
 func (s *Sync) reconcile(ctx context.Context, now time.Time, wms watermarks, rep *Report) error {
 	runs, err := s.plan(ctx, now, wms)
@@ -117,25 +118,43 @@ func (s *Sync) reconcile(ctx context.Context, now time.Time, wms watermarks, rep
 	}
 	go func() { wg.Wait(); close(done) }()
 
-	w := dayWriter{s: s, rep: rep}
-	var firstErr error
-	for r := range done {
-		switch {
-		case firstErr != nil:
-			continue // drain until the workers stop
-		case r.err != nil:
-			firstErr = r.err
-		default:
-			firstErr = w.add(ctx, r)
-		}
-		if firstErr != nil {
+	// The first error stops the run and is the one reported: the errors
+	// that follow it are its cancellation's.
+	var (
+		mu       sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
 			cancel()
 		}
 	}
-	if firstErr != nil {
-		return firstErr
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr != nil
 	}
-	return w.flush(ctx)
+	w := startDayWriter(ctx, s, rep, fail)
+	for r := range done {
+		switch {
+		case failed():
+			continue // drain until the workers stop
+		case r.err != nil:
+			fail(r.err)
+		default:
+			w.add(r)
+		}
+	}
+	if failed() {
+		// The batch being stored may be cut short; what was stored stays.
+		w.stop()
+	} else {
+		w.close()
+	}
+	return firstErr
 }
 
 // plan lists the employees to reconcile and each one's range of dates,
@@ -226,43 +245,89 @@ func (s *Sync) computeEmployee(ctx context.Context, r *employeeRun) ([]mapping.D
 }
 
 // dayWriter stores computed employees in batches and clears their dirty
-// days once their records are stored. Only the reconcile goroutine uses it.
+// days once their records are stored. The reconcile goroutine adds runs;
+// a goroutine of the writer's own stores each full batch, so that the
+// workers compute the next batch while the ledger's one writer stores this
+// one (storing on the reconcile goroutine left both cores idle in turn).
+// At most three batches are held: one being filled, one waiting, one being
+// stored.
 type dayWriter struct {
 	s       *Sync
-	rep     *Report
+	rep     *Report // written by the storing goroutine until it is done
 	pending []*employeeRun
 	n       int // records pending
+
+	batches chan []*employeeRun
+	done    chan struct{}
 }
 
-func (w *dayWriter) add(ctx context.Context, r *employeeRun) error {
+// startDayWriter starts the storing goroutine. A failed store is handed to
+// fail, which stops the run; the batches after it are not stored.
+func startDayWriter(ctx context.Context, s *Sync, rep *Report, fail func(error)) *dayWriter {
+	w := &dayWriter{s: s, rep: rep, batches: make(chan []*employeeRun, 1), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		stopped := false
+		for b := range w.batches {
+			if stopped {
+				continue // drain, so that add never blocks on a writer that stopped
+			}
+			if err := w.store(ctx, b); err != nil {
+				stopped = true
+				fail(err)
+			}
+		}
+	}()
+	return w
+}
+
+// add queues r's records, and hands the batch to the storing goroutine
+// once it holds dayBatch records.
+func (w *dayWriter) add(r *employeeRun) {
 	w.pending = append(w.pending, r)
 	w.n += len(r.recs)
-	if w.n < dayBatch {
-		return nil
+	if w.n >= dayBatch {
+		w.batches <- w.pending
+		w.pending, w.n = nil, 0
 	}
-	return w.flush(ctx)
 }
 
-// flush stores the pending records, queues the changed ones for the sinks
-// and clears the pending employees' finished dirty days.
-func (w *dayWriter) flush(ctx context.Context) error {
-	if len(w.pending) == 0 {
-		return nil
+// close stores what is pending and waits for every batch to be stored.
+func (w *dayWriter) close() {
+	if len(w.pending) > 0 {
+		w.batches <- w.pending
+		w.pending, w.n = nil, 0
 	}
+	w.stop()
+}
+
+// stop waits for the batches handed on so far, and drops what is pending.
+func (w *dayWriter) stop() {
+	close(w.batches)
+	<-w.done
+}
+
+// store writes a batch's records, queues the changed ones for the sinks
+// and clears the batch's finished dirty days.
+func (w *dayWriter) store(ctx context.Context, batch []*employeeRun) error {
 	var sinks []string
 	for _, sink := range w.s.Sinks {
 		if !carriesEvents(sink) { // such a sink gets the events, not the day
 			sinks = append(sinks, sink.Name())
 		}
 	}
-	changed, err := w.store(ctx, sinks)
+	n := 0
+	for _, r := range batch {
+		n += len(r.recs)
+	}
+	changed, err := w.put(ctx, batch, n, sinks)
 	if err != nil {
 		return err
 	}
-	w.rep.DaysReconciled += w.n
+	w.rep.DaysReconciled += n
 	w.rep.DaysChanged += changed
 	var finished []ledger.DirtyDay
-	for _, r := range w.pending {
+	for _, r := range batch {
 		got := make(map[string]bool, len(r.recs))
 		for _, rec := range r.recs {
 			got[rec.Date] = true
@@ -275,23 +340,22 @@ func (w *dayWriter) flush(ctx context.Context) error {
 	}
 	// The plan holds every employee's run until reconciliation ends; a
 	// stored run's records and dirty days must not stay reachable through it.
-	for _, r := range w.pending {
+	for _, r := range batch {
 		r.recs, r.days, r.dirty = nil, nil, nil
 	}
-	w.pending, w.n = w.pending[:0], 0
 	return w.s.clearDirty(ctx, finished)
 }
 
-// store writes the pending employees' records and queues the changed ones
-// for sinks, and returns how many changed: in one transaction when the
-// ledger is a DayBatcher, else a PutDay and an Enqueue at a time.
-func (w *dayWriter) store(ctx context.Context, sinks []string) (int, error) {
-	if w.n == 0 {
+// put writes the n records of a batch and queues the changed ones for
+// sinks, and returns how many changed: in one transaction when the ledger
+// is a DayBatcher, else a PutDay and an Enqueue at a time.
+func (w *dayWriter) put(ctx context.Context, batch []*employeeRun, n int, sinks []string) (int, error) {
+	if n == 0 {
 		return 0, nil
 	}
 	if b, ok := w.s.Ledger.(DayBatcher); ok {
-		days := make([]ledger.PreparedDay, 0, w.n)
-		for _, r := range w.pending {
+		days := make([]ledger.PreparedDay, 0, n)
+		for _, r := range batch {
 			days = append(days, r.days...)
 		}
 		changed, err := b.PutDays(ctx, days, sinks)
@@ -299,35 +363,33 @@ func (w *dayWriter) store(ctx context.Context, sinks []string) (int, error) {
 			first, last := days[0].Record, days[len(days)-1].Record
 			return 0, fmt.Errorf("sync: store %d days of %s..%s: %w", len(days), first.EmployeeID, last.EmployeeID, err)
 		}
-		n := 0
+		count := 0
 		for _, c := range changed {
 			if c {
-				n++
+				count++
 			}
 		}
-		return n, nil
+		return count, nil
 	}
-	var recs []mapping.DayRecord
-	for _, r := range w.pending {
-		recs = append(recs, r.recs...)
-	}
-	n := 0
-	for _, rec := range recs {
-		stored, changed, err := w.s.Ledger.PutDay(ctx, rec)
-		if err != nil {
-			return n, fmt.Errorf("sync: store day %s %s: %w", rec.EmployeeID, rec.Date, err)
-		}
-		if !changed {
-			continue
-		}
-		n++
-		for _, sink := range sinks {
-			if err := w.s.Ledger.Enqueue(ctx, sink, stored); err != nil {
-				return n, fmt.Errorf("sync: queue day %s %s v%d for %s: %w", rec.EmployeeID, rec.Date, stored.Version, sink, err)
+	count := 0
+	for _, r := range batch {
+		for _, rec := range r.recs {
+			stored, changed, err := w.s.Ledger.PutDay(ctx, rec)
+			if err != nil {
+				return count, fmt.Errorf("sync: store day %s %s: %w", rec.EmployeeID, rec.Date, err)
+			}
+			if !changed {
+				continue
+			}
+			count++
+			for _, sink := range sinks {
+				if err := w.s.Ledger.Enqueue(ctx, sink, stored); err != nil {
+					return count, fmt.Errorf("sync: queue day %s %s v%d for %s: %w", rec.EmployeeID, rec.Date, stored.Version, sink, err)
+				}
 			}
 		}
 	}
-	return n, nil
+	return count, nil
 }
 
 // roster is every employee that can have a day: those the directories map,

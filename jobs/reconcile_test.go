@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,23 @@ import (
 // reconciliation stores with PutDay and Enqueue and the push reads each
 // round of the outbox after the last.
 type oneByOne struct{ ledger.Ledger }
+
+// staff replaces the fixture's users with n mapped ones, job numbers
+// formatted by jobNumber, each punching in on the 18th to the 20th and out
+// on the days where out(i, date) holds.
+func (f *fixture) staff(n int, jobNumber string, out func(i int, date string) bool) {
+	f.src.users = nil
+	for i := range n {
+		u := fmt.Sprintf("u%d", i)
+		f.src.users = append(f.src.users, connectors.User{UserID: u, JobNumber: fmt.Sprintf(jobNumber, i)})
+		for _, d := range []string{"2026-11-18", "2026-11-19", "2026-11-20"} {
+			f.src.add(u, at(d, "08:55"), at(d, "08:56"))
+			if out(i, d) {
+				f.src.add(u, at(d, "18:05"), at(d, "18:06"))
+			}
+		}
+	}
+}
 
 // TestReconcileWritesTheSameWithOrWithoutBatches runs the nightly job over
 // many employees twice, once storing days in batches and once a day at a
@@ -45,17 +63,7 @@ func TestReconcileWritesTheSameWithOrWithoutBatches(t *testing.T) {
 		// each round while the last is delivered; oneByOne reads after.
 		f.job.Push.Batch = 7
 		// 60 employees over three days: several batches of days.
-		f.src.users = nil
-		for i := range 60 {
-			u := fmt.Sprintf("u%d", i)
-			f.src.users = append(f.src.users, connectors.User{UserID: u, JobNumber: fmt.Sprintf("E%03d", i)})
-			for _, d := range []string{"2026-11-18", "2026-11-19", "2026-11-20"} {
-				f.src.add(u, at(d, "08:55"), at(d, "08:56"))
-				if i%7 != 0 || d != "2026-11-19" {
-					f.src.add(u, at(d, "18:05"), at(d, "18:06"))
-				}
-			}
-		}
+		f.staff(60, "E%03d", func(i int, d string) bool { return i%7 != 0 || d != "2026-11-19" })
 		var o outcome
 		rep, err := f.job.Run(ctx, at("2026-11-21", "02:00"))
 		if err != nil {
@@ -104,7 +112,8 @@ func TestReconcileWritesTheSameWithOrWithoutBatches(t *testing.T) {
 func TestStoredRunsLetGoOfTheirRecords(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	w := dayWriter{s: f.job, rep: &Report{}}
+	var failed error
+	w := startDayWriter(ctx, f.job, &Report{}, func(err error) { failed = err })
 	var runs []*employeeRun
 	for i := range 3 {
 		emp := fmt.Sprintf("E%03d", i)
@@ -112,12 +121,11 @@ func TestStoredRunsLetGoOfTheirRecords(t *testing.T) {
 		dirty := []ledger.DirtyDay{{EmployeeDay: mapping.EmployeeDay{EmployeeID: emp, Date: "2026-11-20"}, Generation: 1}}
 		r := &employeeRun{emp: emp, from: "2026-11-20", to: "2026-11-20", recs: recs, days: ledger.PrepareDays(recs), dirty: dirty}
 		runs = append(runs, r)
-		if err := w.add(ctx, r); err != nil {
-			t.Fatal(err)
-		}
+		w.add(r)
 	}
-	if err := w.flush(ctx); err != nil {
-		t.Fatal(err)
+	w.close()
+	if failed != nil {
+		t.Fatal(failed)
 	}
 	for _, r := range runs {
 		if r.recs != nil || r.days != nil || r.dirty != nil {
@@ -126,6 +134,92 @@ func TestStoredRunsLetGoOfTheirRecords(t *testing.T) {
 	}
 	if w.rep.DaysReconciled != 3 || w.rep.DaysChanged != 3 {
 		t.Errorf("report %+v, want 3 days reconciled and changed", w.rep)
+	}
+}
+
+// storeGate is a ledger whose first PutDays waits until the events of an
+// employee after ahead (in the order of employee ids) have been read, or a
+// second has passed.
+type storeGate struct {
+	ledger.Ledger
+	ahead     string
+	readAhead chan struct{} // closed when such an employee is read
+	closeOnce sync.Once
+	putOnce   sync.Once
+	overlap   bool // whether the first PutDays saw it
+}
+
+func (g *storeGate) Events(ctx context.Context, emp string, from, to time.Time) ([]mapping.Event, error) {
+	if emp > g.ahead {
+		g.closeOnce.Do(func() { close(g.readAhead) })
+	}
+	return g.Ledger.Events(ctx, emp, from, to)
+}
+
+func (g *storeGate) PutDays(ctx context.Context, days []ledger.PreparedDay, sinks []string) ([]bool, error) {
+	g.putOnce.Do(func() {
+		select {
+		case <-g.readAhead:
+			g.overlap = true
+		case <-time.After(time.Second):
+		}
+	})
+	return g.Ledger.(DayBatcher).PutDays(ctx, days, sinks)
+}
+
+// TestWorkersComputeWhileABatchIsStored: while the ledger's one writer
+// stores a batch, the workers go on through the next batch and beyond,
+// instead of stopping a few employees later until the store is done.
+func TestWorkersComputeWhileABatchIsStored(t *testing.T) {
+	ctx := context.Background()
+	defer func(n int) { dayBatch = n }(dayBatch)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // two workers
+	dayBatch = 30                                   // ten employees' three days
+	f := newFixture(t)
+	f.staff(30, "E%02d", func(int, string) bool { return true })
+	// Storing on the collecting goroutine, the workers could compute at
+	// most two employees each past the first batch (E00..E09) during its
+	// store: E13 at most.
+	gate := &storeGate{Ledger: f.ledger, ahead: "E15", readAhead: make(chan struct{})}
+	f.job.Ledger = gate
+	rep, err := f.job.Run(ctx, at("2026-11-21", "02:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !gate.overlap {
+		t.Error("no employee after E15 was read while the first batch (E00..E09) was being stored")
+	}
+	if rep.DaysReconciled != 90 || rep.DaysChanged != 90 {
+		t.Errorf("reconciled %d, changed %d; want 30 employees' three days", rep.DaysReconciled, rep.DaysChanged)
+	}
+}
+
+// putFails is a ledger whose PutDays fails.
+type putFails struct{ ledger.Ledger }
+
+func (putFails) PutDays(context.Context, []ledger.PreparedDay, []string) ([]bool, error) {
+	return nil, errors.New("database or disk is full")
+}
+
+// TestAFailedStoreStopsTheRun: a batch that cannot be stored fails the
+// run with the ledger's error, and leaves every day dirty.
+func TestAFailedStoreStopsTheRun(t *testing.T) {
+	ctx := context.Background()
+	defer func(n int) { dayBatch = n }(dayBatch)
+	dayBatch = 3
+	f := newFixture(t)
+	f.week()
+	f.job.Ledger = putFails{f.ledger}
+	rep, err := f.job.Run(ctx, at("2026-11-21", "02:00"))
+	if err == nil || !strings.Contains(err.Error(), "store 3 days of E") || !strings.Contains(err.Error(), "database or disk is full") {
+		t.Fatalf("Run = %v, want the failed store of an employee's three days", err)
+	}
+	if rep.DaysReconciled != 0 {
+		t.Errorf("reported %d days reconciled, want 0", rep.DaysReconciled)
+	}
+	left, err := f.ledger.DirtyDays(ctx)
+	if err != nil || len(left) != 8 {
+		t.Errorf("dirty after the failed run = %v, %v; want all 8 days", left, err)
 	}
 }
 
