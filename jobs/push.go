@@ -72,7 +72,9 @@ func ExpBackoff(base, max time.Duration) func(failures int) time.Duration {
 // reconciling: `punchbridge push` and a dead-letter replay use it.
 func (s *Sync) PushDue(ctx context.Context, now time.Time) (Report, error) {
 	rep := Report{Job: s.Name}
+	phases := s.startPhases(&rep)
 	err := s.push(ctx, now, &rep)
+	phases.done("push")
 	return rep, err
 }
 

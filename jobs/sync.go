@@ -53,6 +53,9 @@ type Sync struct {
 	// sending one delivery at once; nil in a single process.
 	Claims DeliveryClaims
 	Log    *slog.Logger
+	// PhaseClock times the phases of a run (Report.PhaseMS): the wall
+	// clock, not the as-of time a run is given; nil is time.Now.
+	PhaseClock func() time.Time
 }
 
 // Report is what one run did. Its JSON names are the demo's summary fields.
@@ -78,6 +81,34 @@ type Report struct {
 	Quota map[string]map[string]connectors.QuotaUse `json:"quota,omitempty"`
 	// Watermark is the oldest checkpoint of the job's sources.
 	Watermark time.Time `json:"watermark"`
+	// PhaseMS is how long each phase of the run took, in milliseconds:
+	// identities (the directory walk), pull, reconcile and push; it tells
+	// where a night's time went.
+	PhaseMS map[string]int64 `json:"phase_ms,omitempty"`
+}
+
+// phaseTimer records the phases of a run into a report, each from the end
+// of the one before.
+type phaseTimer struct {
+	clock func() time.Time
+	last  time.Time
+	rep   *Report
+}
+
+func (s *Sync) startPhases(rep *Report) *phaseTimer {
+	clock := s.PhaseClock
+	if clock == nil {
+		clock = time.Now
+	}
+	rep.PhaseMS = map[string]int64{}
+	return &phaseTimer{clock: clock, last: clock(), rep: rep}
+}
+
+// done records the phase that ends now.
+func (t *phaseTimer) done(phase string) {
+	now := t.clock()
+	t.rep.PhaseMS[phase] += now.Sub(t.last).Milliseconds()
+	t.last = now
 }
 
 // Run executes the job once as of now. A source that fails does not stop
@@ -87,12 +118,14 @@ func (s *Sync) Run(ctx context.Context, now time.Time) (Report, error) {
 	rep := Report{Job: s.Name, APICallsByAPI: map[string]int{}}
 	log := s.logger().With("job", s.Name)
 	var errs []error
+	phases := s.startPhases(&rep)
 
 	n, err := s.RefreshIdentities(ctx)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	rep.Remapped = n
+	phases.done("identities")
 
 	for _, src := range s.Sources {
 		if err := s.pull(ctx, src, now, &rep); err != nil {
@@ -100,6 +133,7 @@ func (s *Sync) Run(ctx context.Context, now time.Time) (Report, error) {
 			errs = append(errs, err)
 		}
 	}
+	phases.done("pull")
 
 	wms, err := s.watermarks(ctx)
 	if err != nil {
@@ -110,11 +144,15 @@ func (s *Sync) Run(ctx context.Context, now time.Time) (Report, error) {
 			errs = append(errs, err)
 		}
 	}
+	phases.done("reconcile")
 	if err := s.push(ctx, now, &rep); err != nil {
 		errs = append(errs, err)
 	}
+	phases.done("push")
 	log.Info("job finished", "events_pulled", rep.EventsPulled, "events_stored", rep.EventsStored,
-		"days_changed", rep.DaysChanged, "records_pushed", rep.RecordsPushed, "push_failures", rep.PushFailures)
+		"days_changed", rep.DaysChanged, "records_pushed", rep.RecordsPushed, "push_failures", rep.PushFailures,
+		"identities_ms", rep.PhaseMS["identities"], "pull_ms", rep.PhaseMS["pull"],
+		"reconcile_ms", rep.PhaseMS["reconcile"], "push_ms", rep.PhaseMS["push"])
 	return rep, errors.Join(errs...)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -397,5 +398,86 @@ func TestRunReportsQuotaUse(t *testing.T) {
 	}
 	if q := rep.Quota["src"]["list"]; q.Calls != 19 || q.Utilisation != 0.95 {
 		t.Fatalf("report's quota = %+v, want the source's use of its list API", rep.Quota)
+	}
+}
+
+// phaseClock is a fake clock that the wrappers below move on.
+type phaseClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *phaseClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *phaseClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// slowSource takes 3 s a pull, slowDays 5 s a PutDays and slowSink 7 s a
+// delivery, by a phaseClock.
+type (
+	slowSource struct {
+		*fakeSource
+		clock *phaseClock
+	}
+	slowDays struct {
+		ledger.Ledger
+		clock *phaseClock
+		calls int
+	}
+	slowSink struct {
+		*fakeSink
+		clock *phaseClock
+	}
+)
+
+func (s slowSource) Pull(ctx context.Context, w connectors.Window, emit connectors.EmitFunc) (connectors.PullStats, error) {
+	s.clock.advance(3 * time.Second)
+	return s.fakeSource.Pull(ctx, w, emit)
+}
+
+func (s *slowDays) PutDays(ctx context.Context, days []ledger.PreparedDay, sinks []string) ([]bool, error) {
+	s.clock.advance(5 * time.Second)
+	s.calls++
+	return s.Ledger.(DayBatcher).PutDays(ctx, days, sinks)
+}
+
+func (s slowSink) Deliver(ctx context.Context, d connectors.Delivery) error {
+	s.clock.advance(7 * time.Second)
+	return s.fakeSink.Deliver(ctx, d)
+}
+
+// TestRunTimesItsPhases: a run's report says how long each of its phases
+// took by the job's phase clock, not by the as-of time it was given.
+func TestRunTimesItsPhases(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.week()
+	clock := &phaseClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	days := &slowDays{Ledger: f.ledger, clock: clock}
+	f.job.PhaseClock = clock.Now
+	f.job.Sources = []connectors.Source{slowSource{f.src, clock}}
+	f.job.Ledger = days
+	f.job.Sinks = []connectors.Sink{slowSink{f.sink, clock}}
+	rep, err := f.job.Run(ctx, at("2026-11-21", "02:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if days.calls == 0 || rep.RecordsPushed == 0 {
+		t.Fatalf("the run stored %d batches and pushed %d records; the test needs some of each", days.calls, rep.RecordsPushed)
+	}
+	want := map[string]int64{"identities": 0, "pull": 3000, "reconcile": 5000 * int64(days.calls), "push": 7000 * int64(rep.RecordsPushed)}
+	if !reflect.DeepEqual(rep.PhaseMS, want) {
+		t.Errorf("phases %v, want %v", rep.PhaseMS, want)
+	}
+	rep, err = f.job.PushDue(ctx, at("2026-11-21", "03:00"))
+	if err != nil || !reflect.DeepEqual(rep.PhaseMS, map[string]int64{"push": 0}) {
+		t.Errorf("PushDue with nothing due: phases %v, %v; want a push of 0 ms", rep.PhaseMS, err)
 	}
 }

@@ -99,9 +99,11 @@ type demoSummary struct {
 	EarlyExit      int            `json:"early_exit"`
 	MissingPunches int            `json:"missing_punches"`
 	Check          string         `json:"check"`
-	ElapsedMS      int64          `json:"elapsed_ms"`
-	checkFailed    bool
-	tempLedger     bool
+	// PhaseMS is the job's own timing of its phases (jobs.Report).
+	PhaseMS     map[string]int64 `json:"phase_ms"`
+	ElapsedMS   int64            `json:"elapsed_ms"`
+	checkFailed bool
+	tempLedger  bool
 }
 
 func runDemo(ctx context.Context, env *cmdEnv, args []string) int {
@@ -283,7 +285,7 @@ func demo(ctx context.Context, o demoOptions, log *slog.Logger) (*demoSummary, e
 		AsOf: asOf, Ledger: cfg.Ledger.Path, tempLedger: temp,
 		EventsPulled: rep.EventsPulled, EventsStored: rep.EventsStored, Revisions: rep.Revisions, Duplicates: rep.Duplicates,
 		Rejected: rep.Rejected, Quarantined: rep.Quarantined, DaysReconciled: rep.DaysReconciled, DaysChanged: rep.DaysChanged,
-		RecordsPushed: rep.RecordsPushed, PushFailures: rep.PushFailures, HRApplied: hr.AppliedCount(),
+		RecordsPushed: rep.RecordsPushed, PushFailures: rep.PushFailures, HRApplied: hr.AppliedCount(), PhaseMS: rep.PhaseMS,
 		APICallsByAPI: map[string]int{}, Statuses: map[string]int{},
 	}
 	for _, api := range []string{"gettoken", "attendance/listRecord", "topapi/v2/department/listsubid", "topapi/v2/user/list"} {
@@ -499,7 +501,8 @@ func printDemo(w io.Writer, s *demoSummary) {
 	} else {
 		p("  ledger     %s", s.Ledger)
 	}
-	p("  elapsed    %d ms", s.ElapsedMS)
+	p("  elapsed    %d ms (pull %d ms, reconcile %d ms, push %d ms; the rest starts the fakes and checks the result)",
+		s.ElapsedMS, s.PhaseMS["identities"]+s.PhaseMS["pull"], s.PhaseMS["reconcile"], s.PhaseMS["push"])
 }
 
 // counts formats a tally as "a 3, b 1", largest first.
