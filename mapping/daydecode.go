@@ -26,6 +26,41 @@ func UnmarshalDay(data []byte, r *DayRecord) error {
 	return json.Unmarshal(data, r)
 }
 
+// CanonicalDays decodes data when it is a JSON array of day records as
+// json.Marshal writes them (DayRecord.MarshalJSON, joined with commas), and
+// reports whether it was. Anything else gives false (whitespace, a field a
+// day record does not have, a repeated key, another form of a value), and
+// the caller decodes data with encoding/json, strictly or not: what this
+// reads decodes to the same records either way, and holds no unknown
+// field. A push's batches are such arrays; decoding them by reflection
+// took most of the fake HR system's CPU.
+func CanonicalDays(data []byte) ([]DayRecord, bool) {
+	d := canonDecoder{b: data, s: string(data)}
+	if !d.lit('[') {
+		return nil, false
+	}
+	out := []DayRecord{}
+	if !d.lit(']') {
+		for {
+			var r DayRecord
+			if !d.day(&r) {
+				return nil, false
+			}
+			out = append(out, r)
+			if d.lit(']') {
+				break
+			}
+			if !d.lit(',') {
+				return nil, false
+			}
+		}
+	}
+	if d.i != len(d.b) {
+		return nil, false
+	}
+	return out, true
+}
+
 func (d *canonDecoder) day(r *DayRecord) bool {
 	return d.object(func(key string) bool {
 		switch key {

@@ -1,9 +1,11 @@
 package mapping
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -132,6 +134,119 @@ func FuzzUnmarshalDay(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkDayDecodesAsEncodingJSON(t, data)
+	})
+}
+
+// checkCanonicalDays fails t if CanonicalDays reads data and a strict
+// encoding/json decoding (unknown fields refused) does not give the same
+// records.
+func checkCanonicalDays(t *testing.T, data []byte) bool {
+	t.Helper()
+	got, ok := CanonicalDays(data)
+	if !ok {
+		return false
+	}
+	var want []DayRecord
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&want); err != nil {
+		t.Fatalf("%s: CanonicalDays read it; a strict decoding fails: %v", data, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\n got %#v\nwant %#v", data, got, want)
+	}
+	return true
+}
+
+func TestCanonicalDays(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	// Fifty random records of those the one-record reader takes directly
+	// (some random strings need encoding/json's escapes).
+	var batch []byte
+	for i, n := 0, 0; n < 50; i++ {
+		rec := randomDay(r, i)
+		b, err := rec.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := (canonDecoder{b: b, s: string(b)}); !d.day(new(DayRecord)) || d.i != len(b) {
+			continue
+		}
+		batch = append(append(batch, ','), b...)
+		n++
+	}
+	one := `{"schema":"punchbridge.day/v1","employee_id":"E1","date":"2026-11-21","version":1}`
+	for _, c := range []struct {
+		in   string
+		read bool
+	}{
+		{"[" + string(batch[1:]) + "]", true},
+		{"[" + one + "]", true},
+		{"[]", true},
+		// encoding/json's to decode: the array or a record not as
+		// json.Marshal writes it, or not an array of records at all.
+		{" [" + one + "]", false},
+		{"[" + one + " ]", false},
+		{"[" + one + ",]", false},
+		{"[" + one + "]x", false},
+		{`[{"employee_id":"E1","bonus":1}]`, false},
+		{`[{"Employee_ID":"E1"}]`, false},
+		{`[{"employee_id":"E1","employee_id":"E2"}]`, false},
+		{"[" + one + "," + one, false},
+		{one, false},
+		{"null", false},
+		{"", false},
+	} {
+		if got := checkCanonicalDays(t, []byte(c.in)); got != c.read {
+			t.Errorf("CanonicalDays(%.60s…) read it: %v, want %v", c.in, got, c.read)
+		}
+	}
+}
+
+// FuzzCanonicalDays holds CanonicalDays to a strict encoding/json
+// decoding of whatever it reads:
+//
+//	go test -run '^$' -fuzz FuzzCanonicalDays -fuzztime 30s ./mapping
+func FuzzCanonicalDays(f *testing.F) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for i := range 4 {
+		rec := randomDay(r, i)
+		b, _ := rec.MarshalJSON()
+		f.Add(append(append([]byte("["), b...), ']'))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { checkCanonicalDays(t, data) })
+}
+
+// BenchmarkCanonicalDays decodes a push's batch of 100 records as the fake
+// HR system does: strictly with encoding/json, or with CanonicalDays.
+func BenchmarkCanonicalDays(b *testing.B) {
+	one := benchDay(b)
+	data := []byte{'['}
+	for i := range 100 {
+		if i > 0 {
+			data = append(data, ',')
+		}
+		data = append(data, one...)
+	}
+	data = append(data, ']')
+	b.Run("encoding-json-strict", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var rs []DayRecord
+			dec := json.NewDecoder(bytes.NewReader(data))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&rs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("CanonicalDays", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := CanonicalDays(data); !ok {
+				b.Fatal("not read")
+			}
+		}
 	})
 }
 

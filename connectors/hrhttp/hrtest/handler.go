@@ -211,7 +211,11 @@ func (s *Server) check(r *http.Request, body []byte, req *Request) answer {
 // checkBatch decodes a JSON array of day records into req.Records; one
 // bad record refuses the whole batch, named by its index.
 func checkBatch(body []byte, req *Request) answer {
-	if err := decodeStrict(body, &req.Records); err != nil {
+	// A batch as the sink writes it is read directly, which only takes
+	// what a strict decoding would; anything else is decoded strictly.
+	if recs, ok := mapping.CanonicalDays(body); ok {
+		req.Records = recs
+	} else if err := decodeStrict(body, &req.Records); err != nil {
 		req.Records = nil
 		return invalid(http.StatusBadRequest, "body is not an array of day records: "+err.Error())
 	}
