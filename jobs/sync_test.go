@@ -12,6 +12,7 @@ import (
 
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/ingest"
+	"github.com/punchbridge/punchbridge/internal/clocktest"
 	"github.com/punchbridge/punchbridge/ledger"
 	"github.com/punchbridge/punchbridge/ledger/sqlite"
 	"github.com/punchbridge/punchbridge/mapping"
@@ -401,55 +402,37 @@ func TestRunReportsQuotaUse(t *testing.T) {
 	}
 }
 
-// phaseClock is a fake clock that the wrappers below move on.
-type phaseClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *phaseClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *phaseClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // slowSource takes 3 s a pull, slowDays 5 s a PutDays and slowSink 7 s a
-// delivery, by a phaseClock.
+// delivery, by a fake phase clock.
 type (
 	slowSource struct {
 		*fakeSource
-		clock *phaseClock
+		clock *clocktest.Clock
 	}
 	slowDays struct {
 		ledger.Ledger
-		clock *phaseClock
+		clock *clocktest.Clock
 		calls int
 	}
 	slowSink struct {
 		*fakeSink
-		clock *phaseClock
+		clock *clocktest.Clock
 	}
 )
 
 func (s slowSource) Pull(ctx context.Context, w connectors.Window, emit connectors.EmitFunc) (connectors.PullStats, error) {
-	s.clock.advance(3 * time.Second)
+	s.clock.Advance(3 * time.Second)
 	return s.fakeSource.Pull(ctx, w, emit)
 }
 
 func (s *slowDays) PutDays(ctx context.Context, days []ledger.PreparedDay, sinks []string) ([]bool, error) {
-	s.clock.advance(5 * time.Second)
+	s.clock.Advance(5 * time.Second)
 	s.calls++
 	return s.Ledger.(DayBatcher).PutDays(ctx, days, sinks)
 }
 
 func (s slowSink) Deliver(ctx context.Context, d connectors.Delivery) error {
-	s.clock.advance(7 * time.Second)
+	s.clock.Advance(7 * time.Second)
 	return s.fakeSink.Deliver(ctx, d)
 }
 
@@ -459,7 +442,7 @@ func TestRunTimesItsPhases(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	f.week()
-	clock := &phaseClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	days := &slowDays{Ledger: f.ledger, clock: clock}
 	f.job.PhaseClock = clock.Now
 	f.job.Sources = []connectors.Source{slowSource{f.src, clock}}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/connectors/csvfile"
+	"github.com/punchbridge/punchbridge/internal/clocktest"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -54,7 +55,7 @@ func flush(t *testing.T, s *csvfile.Sink) {
 // that day's adjustments, every one of them in the file.
 func TestBatchBackfillsAClosedPeriod(t *testing.T) {
 	dir := t.TempDir()
-	c := &clock{now: time.Date(2026, 12, 10, 2, 0, 0, 0, cst)}
+	c := clocktest.New(time.Date(2026, 12, 10, 2, 0, 0, 0, cst))
 	s := newSink(t, dir, c, func(cfg *csvfile.Config) { cfg.Formats = []string{"csv"} })
 	if s.BatchSize() < 2 {
 		t.Fatalf("BatchSize() = %d, want batches", s.BatchSize())
@@ -103,7 +104,7 @@ func TestBatchBackfillsAClosedPeriod(t *testing.T) {
 func TestBatchMatchesOneByOne(t *testing.T) {
 	read := func(batched bool) string {
 		dir := t.TempDir()
-		c := &clock{now: time.Date(2026, 12, 10, 2, 0, 0, 0, cst)}
+		c := clocktest.New(time.Date(2026, 12, 10, 2, 0, 0, 0, cst))
 		s := newSink(t, dir, c, func(cfg *csvfile.Config) { cfg.Formats = []string{"csv"} })
 		deliverBatch(t, s, month(1, 1))
 		flush(t, s) // exports November
@@ -135,7 +136,7 @@ func TestBatchMatchesOneByOne(t *testing.T) {
 // they come again.
 func TestBatchFailsOnlyTheRecordsOfAFileItCannotWrite(t *testing.T) {
 	dir := t.TempDir()
-	c := &clock{now: time.Date(2026, 11, 25, 2, 0, 0, 0, cst)}
+	c := clocktest.New(time.Date(2026, 11, 25, 2, 0, 0, 0, cst))
 	s := newSink(t, dir, c, func(cfg *csvfile.Config) { cfg.Formats = []string{"csv"} })
 	// October's state file is a directory: it cannot be appended to.
 	blocked := filepath.Join(dir, ".punchbridge", "attendance-2026-10.jsonl")
@@ -158,7 +159,7 @@ func TestBatchFailsOnlyTheRecordsOfAFileItCannotWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	deliverBatch(t, s, ds[3:4])
-	c.now = time.Date(2026, 12, 10, 2, 0, 0, 0, cst)
+	c.Set(time.Date(2026, 12, 10, 2, 0, 0, 0, cst))
 	flush(t, s)
 	if got := rows(t, filepath.Join(dir, "attendance-2026-10.csv")); got != 1 {
 		t.Errorf("October's file holds %d rows, want 1", got)
@@ -175,7 +176,7 @@ func BenchmarkDeliverOpenMonth(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		b.StopTimer()
-		c := &clock{now: time.Date(2026, 11, 21, 2, 0, 0, 0, cst)}
+		c := clocktest.New(time.Date(2026, 11, 21, 2, 0, 0, 0, cst))
 		cfg := csvfile.DefaultConfig()
 		cfg.Dir, cfg.Timezone, cfg.Formats = b.TempDir(), "Asia/Shanghai", []string{"csv"}
 		s, err := csvfile.NewSink("payroll", cfg, connectors.Deps{Now: c.Now})
@@ -206,7 +207,7 @@ func BenchmarkBackfillClosedMonth(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				dir := b.TempDir()
-				c := &clock{now: time.Date(2026, 12, 10, 2, 0, 0, 0, cst)}
+				c := clocktest.New(time.Date(2026, 12, 10, 2, 0, 0, 0, cst))
 				cfg := csvfile.DefaultConfig()
 				cfg.Dir, cfg.Timezone, cfg.Formats = dir, "Asia/Shanghai", []string{"csv"}
 				s, err := csvfile.NewSink("payroll", cfg, connectors.Deps{Now: c.Now})

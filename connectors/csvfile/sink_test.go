@@ -18,6 +18,7 @@ import (
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/connectors/csvfile"
+	"github.com/punchbridge/punchbridge/internal/clocktest"
 	"github.com/punchbridge/punchbridge/mapping"
 	"github.com/punchbridge/punchbridge/mapping/presets"
 )
@@ -25,24 +26,6 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 var cst = time.FixedZone("CST", 8*3600)
-
-// clock is a settable fake clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 func day(emp, date string, status mapping.DayStatus, worked, version int) mapping.DayRecord {
 	d := mapping.DayRecord{Schema: mapping.DaySchema, EmployeeID: emp, Date: date, Shift: "standard", Status: status, WorkedMinutes: worked, Version: version}
@@ -63,7 +46,7 @@ func deliver(t *testing.T, s *csvfile.Sink, rec mapping.DayRecord) {
 	}
 }
 
-func newSink(t *testing.T, dir string, c *clock, mutate func(*csvfile.Config)) *csvfile.Sink {
+func newSink(t *testing.T, dir string, c *clocktest.Clock, mutate func(*csvfile.Config)) *csvfile.Sink {
 	t.Helper()
 	cfg := csvfile.DefaultConfig()
 	cfg.Dir, cfg.Timezone, cfg.Formats = dir, "Asia/Shanghai", []string{"csv", "xlsx"}
@@ -116,7 +99,7 @@ func golden(t *testing.T, got []byte, name string) {
 // never again; each day's corrections go to that day's adjustments file.
 func TestPeriodExportAndAdjustments(t *testing.T) {
 	dir := t.TempDir()
-	c := &clock{now: time.Date(2026, 11, 21, 2, 0, 0, 0, cst)}
+	c := clocktest.New(time.Date(2026, 11, 21, 2, 0, 0, 0, cst))
 	s := newSink(t, dir, c, nil)
 	deliver(t, s, day("E1002", "2026-11-20", mapping.DayAbsent, 0, 1))
 	deliver(t, s, day("E1001", "2026-11-20", mapping.DayPresent, 543, 1))
@@ -221,7 +204,7 @@ func checkXLSX(t *testing.T, path string) {
 
 func TestHalfMonthAndNoBOM(t *testing.T) {
 	dir := t.TempDir()
-	c := &clock{now: time.Date(2026, 11, 10, 2, 0, 0, 0, cst)}
+	c := clocktest.New(time.Date(2026, 11, 10, 2, 0, 0, 0, cst))
 	s := newSink(t, dir, c, func(cfg *csvfile.Config) {
 		cfg.Period, cfg.CloseAfter, cfg.BOM, cfg.Formats, cfg.Prefix = csvfile.PeriodHalfMonth, 0, false, []string{"csv"}, "hq"
 	})
@@ -243,7 +226,7 @@ func TestHalfMonthAndNoBOM(t *testing.T) {
 
 func TestRecordErrors(t *testing.T) {
 	dir := t.TempDir()
-	c := &clock{now: time.Date(2026, 11, 21, 2, 0, 0, 0, cst)}
+	c := clocktest.New(time.Date(2026, 11, 21, 2, 0, 0, 0, cst))
 	m, err := mapping.Parse([]byte("input: punchbridge.day/v1\nwhen: {path: status, equals: [present, absent]}\nfields:\n  id: {from: employee_id, transforms: [required]}\n  d: date\n"), "cols.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +256,7 @@ func TestRecordErrors(t *testing.T) {
 
 func TestConcurrentDeliveries(t *testing.T) {
 	dir := t.TempDir()
-	c := &clock{now: time.Date(2026, 12, 10, 2, 0, 0, 0, cst)}
+	c := clocktest.New(time.Date(2026, 12, 10, 2, 0, 0, 0, cst))
 	s := newSink(t, dir, c, func(cfg *csvfile.Config) { cfg.Formats = []string{"csv"} })
 	var wg sync.WaitGroup
 	for i := range 40 {

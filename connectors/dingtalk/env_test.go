@@ -11,29 +11,12 @@ import (
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
+	"github.com/punchbridge/punchbridge/internal/clocktest"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
 // monday is the first day of the generated companies: Monday 2 March 2026.
 var monday = time.Date(2026, 3, 2, 0, 0, 0, 0, shanghai)
-
-// clock is a settable clock shared by the fake server and the connector.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // syncBuffer is a log sink safe for concurrent writers.
 type syncBuffer struct {
@@ -55,7 +38,7 @@ func (s *syncBuffer) String() string {
 
 type env struct {
 	srv    *dingtalktest.Server
-	clock  *clock
+	clock  *clocktest.Clock // shared by the fake server and the connector
 	tokens *connectors.MemoryTokenCache
 	logs   *syncBuffer
 	conn   *Connector
@@ -66,7 +49,7 @@ type env struct {
 // each instead of waiting for the wall clock.
 type sleeps struct {
 	mu    sync.Mutex
-	clock *clock
+	clock *clocktest.Clock
 	waits []time.Duration
 }
 
@@ -77,7 +60,7 @@ func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
 	s.mu.Lock()
 	s.waits = append(s.waits, d)
 	s.mu.Unlock()
-	s.clock.Set(s.clock.Now().Add(d))
+	s.clock.Advance(d)
 	return nil
 }
 
@@ -98,7 +81,7 @@ func (s *sleeps) total() (int, time.Duration) {
 // advance the clock instead of sleeping. edit may adjust the config.
 func newEnv(t testing.TB, company dingtalktest.Company, opts []dingtalktest.Option, edit func(*Config)) *env {
 	t.Helper()
-	e := &env{clock: &clock{t: monday.AddDate(0, 0, 40)}, tokens: connectors.NewMemoryTokenCache(), logs: &syncBuffer{}}
+	e := &env{clock: clocktest.New(monday.AddDate(0, 0, 40)), tokens: connectors.NewMemoryTokenCache(), logs: &syncBuffer{}}
 	e.srv = dingtalktest.NewServer(append([]dingtalktest.Option{
 		dingtalktest.WithCompany(company), dingtalktest.WithClock(e.clock.Now),
 	}, opts...)...)

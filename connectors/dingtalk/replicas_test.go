@@ -13,6 +13,7 @@ import (
 	"github.com/punchbridge/punchbridge/connectors"
 	dt "github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
 	"github.com/punchbridge/punchbridge/coord"
+	"github.com/punchbridge/punchbridge/internal/clocktest"
 	"github.com/punchbridge/punchbridge/internal/testenv"
 )
 
@@ -28,7 +29,7 @@ func TestTokenRefreshAcrossReplicas(t *testing.T) {
 	cleanup := redis.NewClient(opts)
 	t.Cleanup(func() { cleanup.Close() })
 	prefix := testenv.RedisPrefix(t, cleanup, "token")
-	clock := &clock{t: monday.AddDate(0, 0, 40)}
+	clock := clocktest.New(monday.AddDate(0, 0, 40))
 	srv := dt.NewServer(dt.WithCompany(smallCompany()), dt.WithClock(clock.Now), dt.WithLatency(20*time.Millisecond))
 	defer srv.Close()
 

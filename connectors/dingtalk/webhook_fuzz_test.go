@@ -12,6 +12,7 @@ import (
 	"github.com/punchbridge/punchbridge/connectors"
 	dt "github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
 	"github.com/punchbridge/punchbridge/connectors/msgcrypt"
+	"github.com/punchbridge/punchbridge/internal/clocktest"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -45,7 +46,7 @@ func FuzzWebhook(f *testing.F) {
 	f.Add("msg_signature=%zz&timeStamp=&nonce", `{"encrypt":`)
 
 	f.Fuzz(func(t *testing.T, query, body string) {
-		clock := &clock{t: now}
+		clock := clocktest.New(now)
 		conn, err := NewConnector("fuzz", Config{
 			AppKey: dt.DefaultAppKey, AppSecret: config.Secret(dt.DefaultAppSecret), CorpID: c.CorpID,
 			BaseURL: "http://127.0.0.1:1", Token: hookToken, AESKey: hookAESKey,

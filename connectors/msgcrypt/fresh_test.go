@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/punchbridge/punchbridge/internal/clocktest"
 )
 
 func TestParseTimestamp(t *testing.T) {
@@ -84,18 +86,9 @@ func TestCheckFresh(t *testing.T) {
 	}
 }
 
-// clock is a settable test clock, safe for concurrent use.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
-
 func TestGuard(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{now: time.Unix(1700000000, 0)}
+	clk := clocktest.New(time.Unix(1700000000, 0))
 	store := NewMemoryNonces(clk.Now)
 	g := Guard{Nonces: store, Now: clk.Now}
 	c := newTestCipher(t, testReceiver)
@@ -137,9 +130,9 @@ func TestGuard(t *testing.T) {
 
 	// Still remembered at the end of the window, when the timestamp is
 	// still fresh; stale (not a replay) after it.
-	clk.Add(10 * time.Minute)
+	clk.Advance(10 * time.Minute)
 	assertOnly(t, g.Check(ctx, s), ErrReplay)
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	assertOnly(t, g.Check(ctx, s), ErrStale)
 
 	// A timestamp one window ahead stays fresh for two windows and must
@@ -148,13 +141,13 @@ func TestGuard(t *testing.T) {
 	if err := g.Check(ctx, ahead); err != nil {
 		t.Fatalf("future timestamp inside the window: %v", err)
 	}
-	clk.Add(20 * time.Minute)
+	clk.Advance(20 * time.Minute)
 	assertOnly(t, g.Check(ctx, ahead), ErrReplay)
 }
 
 func TestGuardCustomWindow(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{now: time.Unix(1700000000, 0)}
+	clk := clocktest.New(time.Unix(1700000000, 0))
 	g := Guard{Window: time.Minute, Nonces: NewMemoryNonces(clk.Now), Now: clk.Now}
 	s := Sealed{Encrypt: "e", Signature: "s", Timestamp: "1699999900", Nonce: "n"}
 	assertOnly(t, g.Check(ctx, s), ErrStale)

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/punchbridge/punchbridge/internal/clocktest"
 )
 
 func mustSeen(t *testing.T, m *MemoryNonces, key string, ttl time.Duration) bool {
@@ -19,17 +21,17 @@ func mustSeen(t *testing.T, m *MemoryNonces, key string, ttl time.Duration) bool
 }
 
 func TestMemoryNoncesExpiry(t *testing.T) {
-	clk := &clock{now: time.Unix(1700000000, 0)}
+	clk := clocktest.New(time.Unix(1700000000, 0))
 	m := NewMemoryNonces(clk.Now)
 	if mustSeen(t, m, "a", time.Minute) {
 		t.Fatal("new key reported seen")
 	}
-	clk.Add(59 * time.Second)
+	clk.Advance(59 * time.Second)
 	if !mustSeen(t, m, "a", time.Minute) {
 		t.Fatal("key forgotten before its ttl")
 	}
 	// A repeat does not extend the first expiry.
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	if mustSeen(t, m, "a", time.Minute) {
 		t.Fatal("key remembered past its ttl")
 	}
@@ -37,7 +39,7 @@ func TestMemoryNoncesExpiry(t *testing.T) {
 	for i := range 10 {
 		mustSeen(t, m, fmt.Sprint("k", i), time.Second)
 	}
-	clk.Add(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	mustSeen(t, m, "b", time.Minute)
 	if n := m.Len(); n != 1 {
 		t.Errorf("Len = %d after expiry, want 1", n)
@@ -45,7 +47,7 @@ func TestMemoryNoncesExpiry(t *testing.T) {
 }
 
 func TestMemoryNoncesLimit(t *testing.T) {
-	clk := &clock{now: time.Unix(1700000000, 0)}
+	clk := clocktest.New(time.Unix(1700000000, 0))
 	m := NewMemoryNoncesLimit(clk.Now, 3)
 	for _, k := range []string{"a", "b", "c", "d"} {
 		if mustSeen(t, m, k, time.Hour) {
@@ -87,7 +89,7 @@ func heldLimit(m *MemoryNonces) int {
 
 func TestMemoryNoncesForget(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{now: time.Unix(1700000000, 0)}
+	clk := clocktest.New(time.Unix(1700000000, 0))
 	m := NewMemoryNoncesLimit(clk.Now, 2)
 	mustSeen(t, m, "a", time.Minute)
 	if err := m.Forget(ctx, "a"); err != nil {
@@ -145,7 +147,7 @@ func TestMemoryNoncesShards(t *testing.T) {
 		}
 	}
 
-	clk := &clock{now: time.Unix(1700000000, 0)}
+	clk := clocktest.New(time.Unix(1700000000, 0))
 	const limit, keys, callers = 10_000, 5_000, 8
 	m := NewMemoryNoncesLimit(clk.Now, limit)
 	var unseen atomic.Int64

@@ -11,6 +11,7 @@ import (
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
 	"github.com/punchbridge/punchbridge/connectors/wecom/wecomtest"
+	"github.com/punchbridge/punchbridge/internal/clocktest"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -20,21 +21,9 @@ var monday = time.Date(2026, 3, 2, 0, 0, 0, 0, shanghai)
 // clock is a settable clock shared by the fake server and the connector.
 // Its sleep moves it forward instead of waiting and remembers the waits.
 type clock struct {
-	mu     sync.Mutex
-	t      time.Time
+	*clocktest.Clock
+	mu     sync.Mutex // guards sleeps, and orders sleeps with their moves
 	sleeps []time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
 }
 
 func (c *clock) sleep(ctx context.Context, d time.Duration) error {
@@ -44,7 +33,7 @@ func (c *clock) sleep(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if d > 0 {
-		c.t = c.t.Add(d)
+		c.Advance(d)
 		c.sleeps = append(c.sleeps, d)
 	}
 	return nil
@@ -95,7 +84,7 @@ const (
 // the config.
 func newEnv(t testing.TB, company wecomtest.Company, opts []wecomtest.Option, edit func(*Config)) *env {
 	t.Helper()
-	e := &env{clock: &clock{t: monday.AddDate(0, 0, 40)}, tokens: connectors.NewMemoryTokenCache(), logs: &syncBuffer{}}
+	e := &env{clock: &clock{Clock: clocktest.New(monday.AddDate(0, 0, 40))}, tokens: connectors.NewMemoryTokenCache(), logs: &syncBuffer{}}
 	e.srv = wecomtest.NewServer(append([]wecomtest.Option{
 		wecomtest.WithCompany(company), wecomtest.WithClock(e.clock.Now),
 	}, opts...)...)

@@ -10,6 +10,7 @@ import (
 	"github.com/punchbridge/punchbridge/config"
 	"github.com/punchbridge/punchbridge/connectors"
 	wt "github.com/punchbridge/punchbridge/connectors/wecom/wecomtest"
+	"github.com/punchbridge/punchbridge/internal/clocktest"
 	"github.com/punchbridge/punchbridge/mapping"
 )
 
@@ -104,8 +105,7 @@ func pacedPull(t *testing.T, perMinute int, want45009 bool) {
 
 func TestBucketKeepsEveryMinuteUnderTheLimit(t *testing.T) {
 	l := newLimits(Config{Concurrency: 1, RateLimits: map[string]int{"getapprovaldetail": 60}}, nil, nil, slog.New(slog.DiscardHandler))
-	var clk clock
-	clk.t = monday
+	clk := &clock{Clock: clocktest.New(monday)}
 	l.now, l.sleep = clk.Now, clk.sleep
 	var calls []time.Time
 	for i := 0; i < 200; i++ {

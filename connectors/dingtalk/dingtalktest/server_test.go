@@ -7,34 +7,18 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/punchbridge/punchbridge/internal/clocktest"
 )
 
 // monday is the first generated day of the tests: Monday 2 March 2026.
 var monday = time.Date(2026, 3, 2, 0, 0, 0, 0, Shanghai)
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newTestServer(t *testing.T, opts ...Option) (*Server, *clock) {
+func newTestServer(t *testing.T, opts ...Option) (*Server, *clocktest.Clock) {
 	t.Helper()
-	clk := &clock{t: monday.AddDate(0, 0, 30)}
+	clk := clocktest.New(monday.AddDate(0, 0, 30))
 	s := NewServer(append([]Option{WithClock(clk.Now)}, opts...)...)
 	t.Cleanup(s.Close)
 	return s, clk

@@ -9,42 +9,25 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/punchbridge/punchbridge/connectors/msgcrypt"
+	"github.com/punchbridge/punchbridge/internal/clocktest"
 )
 
 var monday = time.Date(2026, 3, 2, 0, 0, 0, 0, Shanghai)
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // fixture is a started fake with a settable clock and a small client.
 type fixture struct {
 	t     *testing.T
 	srv   *Server
-	clock *testClock
+	clock *clocktest.Clock
 }
 
 func newFixture(t *testing.T, opts ...Option) *fixture {
 	t.Helper()
-	f := &fixture{t: t, clock: &testClock{t: monday.AddDate(0, 0, 40)}}
+	f := &fixture{t: t, clock: clocktest.New(monday.AddDate(0, 0, 40))}
 	company := GenerateCompany(7, 30, monday, 14)
 	f.srv = NewServer(append([]Option{WithCompany(company), WithClock(f.clock.Now)}, opts...)...)
 	t.Cleanup(f.srv.Close)
@@ -163,7 +146,7 @@ func TestTokensAndPermissions(t *testing.T) {
 			}
 		})
 	}
-	f.clock.Add(time.Hour)
+	f.clock.Advance(time.Hour)
 	if got := f.post(APICheckinData, checkin, body, nil); got != CodeExpiredToken {
 		t.Fatalf("after its hour: errcode %d, want 42001", got)
 	}
@@ -184,16 +167,16 @@ func TestRateLimitBlocksAMinute(t *testing.T) {
 	var codes []int
 	for i := 0; i < 5; i++ {
 		codes = append(codes, f.post(APIUserListID, tok, map[string]any{}, nil))
-		f.clock.Add(time.Second)
+		f.clock.Advance(time.Second)
 	}
 	if !reflect.DeepEqual(codes, []int{0, 0, 0, CodeRateLimit, CodeRateLimit}) {
 		t.Fatalf("codes = %v", codes)
 	}
-	f.clock.Add(57 * time.Second) // 62 s after the first call, 59 s into the block
+	f.clock.Advance(57 * time.Second) // 62 s after the first call, 59 s into the block
 	if got := f.post(APIUserListID, tok, map[string]any{}, nil); got != CodeRateLimit {
 		t.Fatalf("inside the block: %d", got)
 	}
-	f.clock.Add(5 * time.Second)
+	f.clock.Advance(5 * time.Second)
 	if got := f.post(APIUserListID, tok, map[string]any{}, nil); got != 0 {
 		t.Fatalf("after the block: %d", got)
 	}
@@ -259,7 +242,7 @@ func TestRowsAppearWhenThePlatformWouldShowThem(t *testing.T) {
 	c := Company{CorpID: DefaultCorpID, Users: []User{{UserID: "u1", JobNumber: "E1"}}}
 	sched := monday.Add(18 * time.Hour)
 	c.Checkins = []Checkin{{UserID: "u1", Type: TypeOff, Exception: NotSigned, Time: sched, Scheduled: sched, VisibleFrom: sched.Add(markerLag)}}
-	clock := &testClock{t: sched.Add(time.Hour)}
+	clock := clocktest.New(sched.Add(time.Hour))
 	f := &fixture{t: t, clock: clock, srv: NewServer(WithCompany(c), WithClock(clock.Now))}
 	t.Cleanup(f.srv.Close)
 	rows := func() []map[string]any {
@@ -270,7 +253,7 @@ func TestRowsAppearWhenThePlatformWouldShowThem(t *testing.T) {
 	if len(rows()) != 0 {
 		t.Fatal("the marker shows before it is made")
 	}
-	clock.Add(4 * time.Hour)
+	clock.Advance(4 * time.Hour)
 	if r := rows(); len(r) != 1 || r[0]["exception_type"] != NotSigned {
 		t.Fatalf("rows = %v, want the marker", r)
 	}
@@ -279,7 +262,7 @@ func TestRowsAppearWhenThePlatformWouldShowThem(t *testing.T) {
 	if r := rows(); len(r) != 1 || r[0]["exception_type"] != NotSigned {
 		t.Fatalf("before the upload: %v", r)
 	}
-	clock.Add(time.Hour)
+	clock.Advance(time.Hour)
 	if r := rows(); len(r) != 1 || r[0]["exception_type"] != "" || r[0]["checkin_time"] != float64(sched.Add(5*time.Minute).Unix()) {
 		t.Fatalf("after the upload: %v, want the punch instead of the marker", r)
 	}
