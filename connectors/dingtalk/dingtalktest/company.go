@@ -272,6 +272,8 @@ func newProfile(rng *rand.Rand, i int) profile {
 const (
 	officeLat = 30.285413
 	officeLng = 120.017139
+	// officeAddress is the office's, where its punches are made.
+	officeAddress = "浙江省杭州市余杭区文一西路"
 )
 
 type recordGen struct {
@@ -359,7 +361,7 @@ func (g *recordGen) base(user string, p profile, day, at time.Time) Record {
 		r.Lat = officeLat + (g.rng.Float64()-0.5)*0.001
 		r.Lng = officeLng + (g.rng.Float64()-0.5)*0.001
 		r.Accuracy = float64(10 + g.rng.IntN(56))
-		r.Address = "浙江省杭州市余杭区文一西路"
+		r.Address = officeAddress
 		r.DeviceID = p.device
 		r.LocationMethod = "MAP"
 		if p.source == "BEACON" {

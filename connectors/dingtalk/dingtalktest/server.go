@@ -164,6 +164,10 @@ type Server struct {
 	hits     map[string][]time.Time
 	instByID map[string]int // index into company.Instances
 	stream   *streamHub
+
+	// answers holds the buffers listRecord writes its answers in, so that
+	// an answer of hundreds of records does not grow a new one each time.
+	answers sync.Pool
 }
 
 // failure is one injected answer.
