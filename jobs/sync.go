@@ -95,6 +95,7 @@ type phaseTimer struct {
 	rep   *Report
 }
 
+// startPhases starts timing rep's phases now.
 func (s *Sync) startPhases(rep *Report) *phaseTimer {
 	clock := s.PhaseClock
 	if clock == nil {
