@@ -115,6 +115,23 @@ func CheckPutDays(days []PreparedDay, sinks []string) error {
 	return nil
 }
 
+// IngestRest returns what an ingest of ibs writes after its events, once
+// results holds each batch's outcome: every batch's raw payloads, and the
+// dirty days each batch's changes make.
+func IngestRest(ibs []IngestBatch, results []AppendResult) ([]RawPayload, []mapping.EmployeeDay) {
+	var (
+		raw   []RawPayload
+		dirty []mapping.EmployeeDay
+	)
+	for i, b := range ibs {
+		raw = append(raw, b.Raw...)
+		if b.Dirty != nil {
+			dirty = append(dirty, b.Dirty(results[i].Changed)...)
+		}
+	}
+	return raw, dirty
+}
+
 // CheckIngestBatches checks that every event of ibs has an id and was
 // prepared, and returns each batch's events and how many there are in all.
 func CheckIngestBatches(ibs []IngestBatch) (batches [][]PreparedEvent, total int, err error) {

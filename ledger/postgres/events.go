@@ -109,16 +109,7 @@ func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([
 		if err := appendBatches(ctx, tx, batches, results, now); err != nil {
 			return err
 		}
-		var (
-			raw   []ledger.RawPayload
-			dirty []mapping.EmployeeDay
-		)
-		for i, b := range ibs {
-			raw = append(raw, b.Raw...)
-			if b.Dirty != nil {
-				dirty = append(dirty, b.Dirty(results[i].Changed)...)
-			}
-		}
+		raw, dirty := ledger.IngestRest(ibs, results)
 		if err := storeRaw(ctx, tx, raw); err != nil {
 			return fmt.Errorf("raw payloads: %w", err)
 		}

@@ -108,14 +108,7 @@ func (l *Ledger) IngestBatches(ctx context.Context, ibs []ledger.IngestBatch) ([
 		if err := writeHistories(ctx, tx, st, ids, hs, &w, now); err != nil {
 			return err
 		}
-		var raw []ledger.RawPayload
-		var dirty []mapping.EmployeeDay
-		for i, b := range ibs {
-			raw = append(raw, b.Raw...)
-			if b.Dirty != nil {
-				dirty = append(dirty, b.Dirty(results[i].Changed)...)
-			}
-		}
+		raw, dirty := ledger.IngestRest(ibs, results)
 		// The batches' payloads belong to the batches' own events, all of
 		// them in hs; one naming another revision is not kept.
 		rows, _, err := bindRaw(ctx, tx, raw, hs)
