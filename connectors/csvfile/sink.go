@@ -264,10 +264,41 @@ func (s *Sink) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if err := errors.Join(s.exportDue(now), s.writeAdjustmentsDue(now)); err != nil {
+	files, err := s.stateFiles()
+	if err == nil {
+		err = errors.Join(s.exportDue(files, now), s.writeAdjustmentsDue(files, now))
+	}
+	if err != nil {
 		return fmt.Errorf("csvfile %s: %w", s.name, err)
 	}
 	return nil
+}
+
+// stateFile is a file of the sink's state: a period's records, or, with
+// adjustments set, a day's corrections of an exported period.
+type stateFile struct {
+	entry       os.DirEntry
+	base        string // the name without .jsonl
+	key         string // the period's key
+	adjustments bool
+}
+
+// stateFiles lists the sink's state files, once a flush.
+func (s *Sink) stateFiles() ([]stateFile, error) {
+	entries, err := os.ReadDir(s.state)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", s.state, err)
+	}
+	var files []stateFile
+	for _, e := range entries {
+		base, ok := strings.CutSuffix(e.Name(), ".jsonl")
+		if !ok || !strings.HasPrefix(base, s.prefix+"-") {
+			continue
+		}
+		key, _, adj := strings.Cut(strings.TrimPrefix(base, s.prefix+"-"), "-adjustments-")
+		files = append(files, stateFile{entry: e, base: base, key: key, adjustments: adj})
+	}
+	return files, nil
 }
 
 // writeAdjustmentsDue writes each adjustments file whose state holds
@@ -275,31 +306,22 @@ func (s *Sink) Flush(ctx context.Context) error {
 // without them. Written here, once a push, a correction of a whole month
 // costs the month's rows once; written after every batch, as before, it
 // cost them once a batch: 80,000 corrections took 49 s.
-func (s *Sink) writeAdjustmentsDue(now time.Time) error {
-	entries, err := os.ReadDir(s.state)
-	if err != nil {
-		return fmt.Errorf("list %s: %w", s.state, err)
-	}
+func (s *Sink) writeAdjustmentsDue(files []stateFile, now time.Time) error {
 	var errs []error
-	for _, e := range entries {
-		base, ok := strings.CutSuffix(e.Name(), ".jsonl")
-		if !ok || !strings.HasPrefix(base, s.prefix+"-") {
+	for _, f := range files {
+		if !f.adjustments {
 			continue
 		}
-		key, _, ok := strings.Cut(strings.TrimPrefix(base, s.prefix+"-"), "-adjustments-")
-		if !ok {
-			continue
-		}
-		info, err := e.Info()
+		info, err := f.entry.Info()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("state %s: %w", e.Name(), err))
+			errs = append(errs, fmt.Errorf("state %s: %w", f.entry.Name(), err))
 			continue
 		}
-		p, err := s.periodByKey(key)
-		if err != nil || !s.outdated(base, info.ModTime()) {
+		p, err := s.periodByKey(f.key)
+		if err != nil || !s.outdated(f.base, info.ModTime()) {
 			continue
 		}
-		if err := s.writeAdjustments(base, p, now); err != nil {
+		if err := s.writeAdjustments(f.base, p, now); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -319,19 +341,13 @@ func (s *Sink) outdated(base string, state time.Time) bool {
 }
 
 // exportDue exports the closed periods that have records and no export.
-func (s *Sink) exportDue(now time.Time) error {
-	entries, err := os.ReadDir(s.state)
-	if err != nil {
-		return fmt.Errorf("list %s: %w", s.state, err)
-	}
+func (s *Sink) exportDue(files []stateFile, now time.Time) error {
 	var errs []error
-	for _, e := range entries {
-		key, ok := strings.CutSuffix(e.Name(), ".jsonl")
-		if !ok || !strings.HasPrefix(key, s.prefix+"-") || strings.Contains(key, "-adjustments-") {
+	for _, f := range files {
+		if f.adjustments {
 			continue
 		}
-		key = strings.TrimPrefix(key, s.prefix+"-")
-		p, err := s.periodByKey(key)
+		p, err := s.periodByKey(f.key)
 		if err != nil || s.isExported(p) || now.Before(p.closesAt(s.close)) {
 			continue
 		}
