@@ -239,6 +239,14 @@ var dayTests = []test{
 		putDay(t, l, record("E1", "2026-11-21", "standard", 540), 1, true)
 		putDay(t, l, record("E2", "2026-11-20", "standard", 540), 1, true)
 	}},
+	{"a ledger without days lists none", func(t *testing.T, l ledger.Ledger) {
+		for _, employee := range []string{"", "E1"} {
+			got, err := l.Days(t.Context(), employee, "2026-11-01", "2026-11-30")
+			if err != nil || len(got) != 0 {
+				t.Errorf("Days(%q) of a new ledger = %v, %v; want none, nil", employee, got, err)
+			}
+		}
+	}},
 	{"an unknown day is not found and has no history", func(t *testing.T, l ledger.Ledger) {
 		key := mapping.DayKey{EmployeeID: "E1", Date: "2026-11-20", Shift: "standard"}
 		if _, err := l.Day(t.Context(), key); !errors.Is(err, ledger.ErrNotFound) {

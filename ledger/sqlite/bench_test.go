@@ -105,6 +105,53 @@ func BenchmarkPutDaysAged(b *testing.B) {
 	b.ReportMetric(float64(n*employees)/b.Elapsed().Seconds(), "records/s")
 }
 
+// BenchmarkPutDaysNight stores day records in the batches a night's
+// reconciliation of a month hands PutDays: about 1,000 records, 32 employees'
+// months (31 days) one after another, employee order, on a ledger that
+// holds the company's previous month. It reports records per second and
+// the bytes the process wrote per record: what an index ordered other than
+// by employee costs shows there (docs/PERFORMANCE.md, "An index that every
+// reconciliation batch wrote a page of a date").
+func BenchmarkPutDaysNight(b *testing.B) {
+	const perBatch = 32
+	l := open(b, filepath.Join(b.TempDir(), "ledger.db"))
+	defer l.Close()
+	month := func(first time.Time, emp0, emps int) []ledger.PreparedDay {
+		recs := make([]mapping.DayRecord, 0, emps*31)
+		for e := emp0; e < emp0+emps; e++ {
+			for d := range 31 {
+				recs = append(recs, mapping.DayRecord{EmployeeID: fmt.Sprintf("E%05d", e), Date: first.AddDate(0, 0, d).Format(time.DateOnly),
+					Shift: "standard", Status: mapping.DayPresent, WorkedMinutes: 540})
+			}
+		}
+		return ledger.PrepareDays(recs)
+	}
+	first := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	for e := 0; e < benchEmployees; e += perBatch {
+		if _, err := l.PutDays(b.Context(), month(first, e, min(perBatch, benchEmployees-e)), []string{"hr"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n, emp := 0, benchEmployees
+	written, haveIO := bytesWritten()
+	for b.Loop() {
+		if emp+perBatch > benchEmployees {
+			first, emp = first.AddDate(0, 0, 31), 0
+		}
+		batch := month(first, emp, perBatch)
+		changed, err := l.PutDays(b.Context(), batch, []string{"hr"})
+		if err != nil || !changed[0] {
+			b.Fatalf("PutDays = %v, %v; want the new records stored", changed[:1], err)
+		}
+		emp += perBatch
+		n += len(batch)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+	if after, ok := bytesWritten(); ok && haveIO {
+		b.ReportMetric(float64(after-written)/float64(n), "written-B/record")
+	}
+}
+
 // The company of BenchmarkIngestMorning and BenchmarkEvents: 2,000
 // employees, each punching in before nine and out after six.
 const benchEmployees = 2000

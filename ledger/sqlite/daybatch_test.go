@@ -33,20 +33,10 @@ func TestDueReadsInOrderWithoutSorting(t *testing.T) {
 // scan of every event, and only this test would notice.
 func TestEventsSearchesTheIndexes(t *testing.T) {
 	plan := queryPlan(t, sqlite.EventsQuery, "E1", int64(1_700_000_000_000), int64(1_700_086_400_000))
-	joined := strings.Join(plan, "; ")
-	for _, want := range []string{
+	wantPlan(t, plan, []string{
 		"SEARCH events USING INDEX events_by_day (<expr>=? AND employee_id=? AND time_ms>? AND time_ms<?)",
 		"SEARCH events USING INDEX spans_by_employee (employee_id=?)",
-	} {
-		if !strings.Contains(joined, want) {
-			t.Errorf("Events' plan is %q; want %q", joined, want)
-		}
-	}
-	for _, step := range plan {
-		if strings.HasPrefix(step, "SCAN events") {
-			t.Errorf("Events' plan is %q; want no scan of the events", joined)
-		}
-	}
+	}, "SCAN events")
 }
 
 // TestPutDaysReadsTheBatchsDates holds PutDays' read of the stored
@@ -56,13 +46,48 @@ func TestEventsSearchesTheIndexes(t *testing.T) {
 // notice.
 func TestPutDaysReadsTheBatchsDates(t *testing.T) {
 	plan := queryPlan(t, sqlite.LatestDaysQuery(2), "E1", "E2", "2026-11-01", "2026-11-30")
+	wantPlan(t, plan, []string{"employee_id=? AND date>? AND date<?"}, "SCAN days")
+}
+
+// TestPutDaysSupersedesBySearches holds the statement that takes the
+// latest flag from superseded versions to a search of the days' whole key
+// for each version it names: a scan would read every stored day for each
+// batch of a night's corrections, and a search by day every version of
+// it, answering correctly all the while.
+func TestPutDaysSupersedesBySearches(t *testing.T) {
+	plan := queryPlan(t, sqlite.UnlatestQuery(2), "E1", "2026-11-02", "standard", 1, "E2", "2026-11-02", "standard", 3)
+	wantPlan(t, plan, []string{"sqlite_autoindex_days_1 (employee_id=? AND date=? AND shift=? AND version=?)"}, "SCAN days")
+}
+
+// TestDaysOfEveryEmployeeSearchTheKey holds the read of every employee's
+// latest days in a range of dates to searches of the days' key, an
+// employee at a time: the days have no index by date (migration 12), and a
+// scan would read every version of every day the ledger holds, answering
+// correctly all the while.
+func TestDaysOfEveryEmployeeSearchTheKey(t *testing.T) {
+	plan := queryPlan(t, sqlite.AllLatestDaysQuery, "2026-11-01", "2026-11-30")
+	wantPlan(t, plan, []string{
+		"SEARCH days USING COVERING INDEX sqlite_autoindex_days_1 (employee_id>?)",
+		"SEARCH d USING INDEX sqlite_autoindex_days_1 (employee_id=? AND date>? AND date<?)",
+	}, "SCAN d", "SCAN days", "USE TEMP B-TREE")
+}
+
+// wantPlan fails t unless plan names each of searches and has none of
+// steps, such as a scan of a table ("SCAN d" is that step, alone or with
+// the index it scans, and not "SCAN dates").
+func wantPlan(t *testing.T, plan, searches []string, steps ...string) {
+	t.Helper()
 	joined := strings.Join(plan, "; ")
-	if !strings.Contains(joined, "employee_id=? AND date>? AND date<?") {
-		t.Errorf("the plan is %q; want a search of the key by employee and dates", joined)
+	for _, want := range searches {
+		if !strings.Contains(joined, want) {
+			t.Errorf("the plan is %q; want %q in it", joined, want)
+		}
 	}
 	for _, step := range plan {
-		if strings.HasPrefix(step, "SCAN days") {
-			t.Errorf("the plan is %q; want no scan of the days", joined)
+		for _, not := range steps {
+			if step == not || strings.HasPrefix(step, not+" ") {
+				t.Errorf("the plan is %q; want no step %q", joined, step)
+			}
 		}
 	}
 }
@@ -104,15 +129,7 @@ func queryPlan(t *testing.T, q string, args ...any) []string {
 // company's, for each range), answering correctly all the while.
 func TestDirtyDaysBetweenSearchesEachDate(t *testing.T) {
 	plan := queryPlan(t, sqlite.DirtyDaysBetweenQuery, "E1", "E2", "2026-11-01", "2026-11-30")
-	joined := strings.Join(plan, "; ")
-	if !strings.Contains(joined, "SEARCH d USING PRIMARY KEY (date=? AND employee_id>? AND employee_id<?)") {
-		t.Errorf("the plan is %q; want a search of the key by date and employees", joined)
-	}
-	for _, step := range plan {
-		if strings.HasPrefix(step, "SCAN d ") || step == "SCAN d" {
-			t.Errorf("the plan is %q; want no scan of dirty_days", joined)
-		}
-	}
+	wantPlan(t, plan, []string{"SEARCH d USING PRIMARY KEY (date=? AND employee_id>? AND employee_id<?)"}, "SCAN d")
 }
 
 // TestDeliveredAllSearchesEachRecord: DeliveredAll looks each record up in
@@ -120,8 +137,5 @@ func TestDirtyDaysBetweenSearchesEachDate(t *testing.T) {
 // entries.
 func TestDeliveredAllSearchesEachRecord(t *testing.T) {
 	plan := queryPlan(t, sqlite.DeliveredQuery(2), "hr", "E1", "2026-11-02", "standard", 1, "E2", "2026-11-02", "standard", 2)
-	joined := strings.Join(plan, "; ")
-	if !strings.Contains(joined, "SEARCH outbox USING INDEX sqlite_autoindex_outbox_1 (sink=? AND employee_id=? AND date=? AND shift=? AND version=?)") {
-		t.Errorf("the plan is %q; want a search of the (sink, key, version) index for each record", joined)
-	}
+	wantPlan(t, plan, []string{"SEARCH outbox USING INDEX sqlite_autoindex_outbox_1 (sink=? AND employee_id=? AND date=? AND shift=? AND version=?)"}, "SCAN outbox")
 }

@@ -17,3 +17,11 @@ const DirtyDaysBetweenQuery = dirtyDaysBetweenQuery
 // DeliveredQuery is DeliveredAll's statement for n records, for the test
 // of its query plan.
 var DeliveredQuery = deliveredQuery
+
+// AllLatestDaysQuery is Days' statement for every employee, for the test
+// of its query plan.
+const AllLatestDaysQuery = allLatestDaysQuery
+
+// UnlatestQuery is PutDays' statement that supersedes n stored versions,
+// for the test of its query plan.
+var UnlatestQuery = unlatestQuery

@@ -3,8 +3,10 @@ package sqlite_test
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -256,4 +258,59 @@ func mustDirty(t *testing.T, l *sqlite.Ledger, employee string) []ledger.DirtyDa
 	}
 	slices.SortFunc(days, func(a, b ledger.DirtyDay) int { return strings.Compare(a.Date, b.Date) })
 	return days
+}
+
+// TestMigrationDropsTheDaysDateIndex builds a database as the binary
+// before migration 12 left it and checks that opening it drops the days'
+// index by date and still lists every employee's latest days of a range,
+// in order, with a later version stored after migrating among them.
+func TestMigrationDropsTheDaysDateIndex(t *testing.T) {
+	path, db := migratedTo(t, 11)
+	day := func(emp, date string, version int) string {
+		return `{"employee_id":"` + emp + `","date":"` + date + `","shift":"standard","status":"present","version":` + strconv.Itoa(version) + `}`
+	}
+	for _, row := range []struct {
+		emp, date       string
+		version, latest int
+	}{
+		{"E2", "2026-11-20", 1, 1},
+		{"E1", "2026-11-20", 1, 0},
+		{"E1", "2026-11-20", 2, 1},
+		{"E1", "2026-11-21", 1, 1},
+		{"E3", "2026-10-31", 1, 1},
+	} {
+		if _, err := db.Exec(`INSERT INTO days VALUES (?, ?, 'standard', ?, ?, 'h', ?, 0)`,
+			row.emp, row.date, row.version, row.latest, day(row.emp, row.date, row.version)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	l := open(t, path)
+	defer l.Close()
+	rec := mapping.DayRecord{EmployeeID: "E2", Date: "2026-11-20", Shift: "standard", Status: "absent"}
+	if _, changed, err := l.PutDay(t.Context(), rec); err != nil || !changed {
+		t.Fatalf("PutDay after migrating: changed %v, %v; want a new version", changed, err)
+	}
+	got, err := l.Days(t.Context(), "", "2026-11-01", "2026-11-30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, d := range got {
+		listed = append(listed, fmt.Sprintf("%s %s v%d %s", d.EmployeeID, d.Date, d.Version, d.Status))
+	}
+	want := []string{"E1 2026-11-20 v2 present", "E1 2026-11-21 v1 present", "E2 2026-11-20 v2 absent"}
+	if !slices.Equal(listed, want) {
+		t.Errorf("Days after migrating = %q; want %q", listed, want)
+	}
+	check, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	var n int
+	if err := check.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'days_latest_by_date'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("days_latest_by_date after migrating: %d, %v; want it gone", n, err)
+	}
 }
