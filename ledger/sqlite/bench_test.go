@@ -152,6 +152,42 @@ func BenchmarkPutDaysNight(b *testing.B) {
 	}
 }
 
+// BenchmarkDaysEveryEmployee reads every employee's latest days of a
+// month, as the admin API's days without an employee and the month view
+// do, from a ledger holding two months of 2,000 employees, each day in
+// two versions; an op is the month's read, decoding included.
+func BenchmarkDaysEveryEmployee(b *testing.B) {
+	l := open(b, filepath.Join(b.TempDir(), "ledger.db"))
+	defer l.Close()
+	first := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	for e := 0; e < benchEmployees; e += 16 {
+		var recs []mapping.DayRecord
+		for emp := e; emp < e+16; emp++ {
+			for d := range 61 {
+				recs = append(recs, mapping.DayRecord{EmployeeID: fmt.Sprintf("E%05d", emp), Date: first.AddDate(0, 0, d).Format(time.DateOnly),
+					Shift: "standard", Status: mapping.DayPresent, WorkedMinutes: 540})
+			}
+		}
+		for range 2 { // the second time, a new version of each day
+			if _, err := l.PutDays(b.Context(), ledger.PrepareDays(recs), nil); err != nil {
+				b.Fatal(err)
+			}
+			for i := range recs {
+				recs[i].WorkedMinutes++
+			}
+		}
+	}
+	for b.Loop() {
+		days, err := l.Days(b.Context(), "", "2026-11-01", "2026-11-30")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(days) != benchEmployees*30 {
+			b.Fatalf("Days = %d records, want %d", len(days), benchEmployees*30)
+		}
+	}
+}
+
 // The company of BenchmarkIngestMorning and BenchmarkEvents: 2,000
 // employees, each punching in before nine and out after six.
 const benchEmployees = 2000
