@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -94,10 +95,10 @@ func (c *Connector) Stats() Stats { return c.client.snapshot() }
 // codes are configured, the approvals and make-ups created from
 // approval_lookback before the window to its end.
 //
-// The users are cfg.Users, or the whole directory when that is empty. The
-// window is cut into spans of at most 7 days (the first starting at w.From
-// exactly, the last ending at w.To exactly) and the users into groups of at
-// most 50, so a window costs ceil(users/50) × ceil(span/7 days) listRecord
+// The users are cfg.Users, or the whole directory when that is empty, in
+// the order of their ids (see pullUsers). The window is cut into spans of
+// at most 7 days (the first starting at w.From exactly, the last ending at
+// w.To exactly) and the users into groups of at most 50, so a window costs ceil(users/50) × ceil(span/7 days) listRecord
 // calls, paced at 95% of the QPS limit (see paceMargin) by as many calls in
 // flight as that pace needs (see inFlight). The
 // platform reads dates as whole seconds with both ends included, so spans
@@ -259,10 +260,14 @@ func (c *Connector) pullPunches(ctx context.Context, users []string, w connector
 	return emitted, firstErr
 }
 
-// pullUsers returns the user ids a pull covers.
+// pullUsers returns the user ids a pull covers, sorted. A punch's event
+// id leads with its user (PunchID), and the ledger keeps its events in id
+// order, so an answer for neighbouring users lands on neighbouring pages of
+// that key; users taken in the directory's order (department by
+// department) put each user's punches on a page of their own.
 func (c *Connector) pullUsers(ctx context.Context) ([]string, error) {
 	if len(c.cfg.Users) > 0 {
-		return c.cfg.Users, nil
+		return slices.Sorted(slices.Values(c.cfg.Users)), nil
 	}
 	dir, err := c.Users(ctx)
 	if err != nil {
@@ -272,6 +277,7 @@ func (c *Connector) pullUsers(ctx context.Context) ([]string, error) {
 	for i, u := range dir {
 		ids[i] = u.UserID
 	}
+	slices.Sort(ids)
 	return ids, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -133,16 +134,19 @@ func (c *Connector) pull(ctx context.Context, w connectors.Window, em *emitter) 
 	return nil
 }
 
-// pullUsers returns the user ids a pull covers: the configured ones, or
-// every member from user/list_id.
+// pullUsers returns the user ids a pull covers, sorted: the configured
+// ones, or every member from user/list_id. A punch's event id leads with
+// its user (PunchID), and the ledger keeps its events in id order, so an
+// answer for neighbouring users lands on neighbouring pages of that key.
 func (c *Connector) pullUsers(ctx context.Context) ([]string, error) {
 	if len(c.cfg.Users) > 0 {
-		return c.cfg.Users, nil
+		return slices.Sorted(slices.Values(c.cfg.Users)), nil
 	}
 	ids, _, err := c.listUserIDs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("wecom: list users to pull: %w", err)
 	}
+	slices.Sort(ids)
 	return ids, nil
 }
 
