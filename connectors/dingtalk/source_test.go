@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/connectorstest"
 	dt "github.com/punchbridge/punchbridge/connectors/dingtalk/dingtalktest"
 	"github.com/punchbridge/punchbridge/mapping"
 )
@@ -92,6 +94,28 @@ func TestPullUsesTheDirectoryByDefault(t *testing.T) {
 	sameIDs(t, eventIDs(evs), wantIDs(c, days(7)))
 	if st.APICalls[apiListRecord] != 2 || st.APICalls[apiUserList] == 0 || st.APICalls[apiListSubDept] != len(c.Depts) {
 		t.Errorf("APICalls = %v, want 2 listRecord, one listsubid per department (%d), user/list", st.APICalls, len(c.Depts))
+	}
+}
+
+// TestPullTakesUsersInIDOrder: the directory lists users department by
+// department, and a pull asks for them in groups of 50 in id order, both
+// from the directory and from a configured list, so that each answer's
+// events are neighbours in the ledger's key, which leads with the user.
+func TestPullTakesUsersInIDOrder(t *testing.T) {
+	c := dt.GenerateCompany(9, 160, monday, 7)
+	reversed := userIDs(c)
+	slices.Sort(reversed)
+	slices.Reverse(reversed)
+	for name, edit := range map[string]func(*Config){
+		"directory":       nil,
+		"configured list": func(cfg *Config) { cfg.Users = reversed },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, c, nil, edit)
+			if _, err := e.conn.Pull(context.Background(), days(7), connectorstest.PunchesInUserGroups(t, reversed, maxUsersPerCall)); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 

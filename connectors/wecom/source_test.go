@@ -3,12 +3,14 @@ package wecom
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/punchbridge/punchbridge/connectors"
+	"github.com/punchbridge/punchbridge/connectors/connectorstest"
 	wt "github.com/punchbridge/punchbridge/connectors/wecom/wecomtest"
 	"github.com/punchbridge/punchbridge/mapping"
 )
@@ -275,6 +277,24 @@ func TestPullConfiguredUsersOnly(t *testing.T) {
 		if !strings.EqualFold(ev.UserID, "user00003") && !strings.EqualFold(ev.UserID, "user00007") {
 			t.Errorf("event of %s", ev.UserID)
 		}
+	}
+}
+
+// TestPullTakesUsersInIDOrder: a pull asks for users in groups of 100 in
+// id order, whatever order they are configured or listed in, so that each
+// answer's punches are neighbours in the ledger's key, which leads with the
+// user.
+func TestPullTakesUsersInIDOrder(t *testing.T) {
+	c := wt.GenerateCompany(27, 250, monday, 5)
+	var reversed []string
+	for _, u := range c.Users {
+		reversed = append(reversed, u.UserID)
+	}
+	slices.Sort(reversed)
+	slices.Reverse(reversed)
+	e := newEnv(t, c, nil, func(cfg *Config) { cfg.Users = reversed })
+	if _, err := e.conn.Pull(context.Background(), days(5), connectorstest.PunchesInUserGroups(t, reversed, maxUsersPerCall)); err != nil {
+		t.Fatal(err)
 	}
 }
 
