@@ -72,6 +72,28 @@ func TestDaysOfEveryEmployeeSearchTheKey(t *testing.T) {
 	}, "SCAN d", "SCAN days", "USE TEMP B-TREE")
 }
 
+// TestEventLookupsSearchTheKey holds every read of events by id to a
+// search of the events' key by day and id (migration 13): without the day
+// SQLite can only scan the events, and every de-duplication would read the
+// whole ledger, answering correctly all the while.
+func TestEventLookupsSearchTheKey(t *testing.T) {
+	const key = "USING INDEX events_key (id_day=? AND id=?"
+	for name, q := range map[string]struct {
+		sql  string
+		args []any
+	}{
+		"the writer's lookup":  {sqlite.LookupQuery(2), []any{1, "a", 2, "b"}},
+		"RawFor":               {sqlite.RawForQuery, []any{1, "a"}},
+		"a payload's revision": {sqlite.RevisionQuery, []any{1, "a", "f"}},
+	} {
+		plan := queryPlan(t, q.sql, q.args...)
+		if !strings.Contains(strings.Join(plan, "; "), key) {
+			t.Errorf("%s: the plan is %q; want a search %q", name, plan, key)
+		}
+		wantPlan(t, plan, nil, "SCAN events", "SCAN e")
+	}
+}
+
 // wantPlan fails t unless plan names each of searches and has none of
 // steps, such as a scan of a table ("SCAN d" is that step, alone or with
 // the index it scans, and not "SCAN dates").
@@ -92,8 +114,9 @@ func wantPlan(t *testing.T, plan, searches []string, steps ...string) {
 	}
 }
 
-// queryPlan returns the steps of q's plan in a new ledger.
-func queryPlan(t *testing.T, q string, args ...any) []string {
+// newLedgerDB returns a connection to a new ledger's file, its schema
+// migrated, closed when t ends.
+func newLedgerDB(t testing.TB) *sql.DB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	open(t, path).Close()
@@ -101,8 +124,14 @@ func queryPlan(t *testing.T, q string, args ...any) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	rows, err := db.Query(`EXPLAIN QUERY PLAN `+q, args...)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// queryPlan returns the steps of q's plan in a new ledger.
+func queryPlan(t *testing.T, q string, args ...any) []string {
+	t.Helper()
+	rows, err := newLedgerDB(t).Query(`EXPLAIN QUERY PLAN `+q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

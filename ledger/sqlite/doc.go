@@ -14,9 +14,11 @@
 //
 // What the writer costs is mostly the pages a commit dirties, each written
 // to the WAL and again by the checkpoint, so the schema keeps one index
-// keyed by event id, UNIQUE (id, fingerprint): a raw payload is keyed by
-// the row (seq) of the revision it belongs to, appended at the table's end,
-// and a revision's number comes from the history the writer reads first.
+// that finds an event by id, UNIQUE (id_day, id, fingerprint), where id_day
+// is the day a punch's id names (eventKeyDay), so that a morning's punches
+// share that day's pages; a raw payload is keyed by the row (seq) of the
+// revision it belongs to, appended at the table's end, and a revision's
+// number comes from the history the writer reads first.
 //
 // The schema is versioned by the numbered files in migrations/, applied in
 // order, each in its own transaction, and recorded in schema_migrations.

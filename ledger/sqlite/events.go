@@ -166,7 +166,8 @@ func loadHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, batches [][
 		n := min(size, len(rest))
 		args = args[:0]
 		for i := range size {
-			args = append(args, rest[min(i, n-1)])
+			id := rest[min(i, n-1)]
+			args = append(args, eventKeyDay(id), id)
 		}
 		rest = rest[n:]
 		rows, err := tx.StmtContext(ctx, st.lookup[size]).QueryContext(ctx, args...)
@@ -190,6 +191,36 @@ func loadHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, batches [][
 		}
 	}
 	return hs, ids, nil
+}
+
+// lookupQuery reads the stored revisions of n ids, each named by its
+// key's day (eventKeyDay) and the id: a search of the events' key each (a
+// query plan test holds it to that).
+func lookupQuery(n int) string {
+	return `SELECT id, seq, fingerprint, revision, employee_id, latest,
+		CASE WHEN employee_id = '' THEN body ELSE '' END
+		FROM events WHERE (id_day, id) IN (VALUES ` + placeholders(n, 2) + `)`
+}
+
+// eventKeyDay is the id_day of an event id, the first column of the
+// events' unique key (migration 13): the UTC day of the unix-millisecond
+// time the id ends with after a '-', as DingTalk's punch ids do, and 0
+// for any other id. It must equal the column's SQL expression for every
+// id, or a lookup would miss the id's stored revisions (a test and a fuzz
+// target hold the two together).
+func eventKeyDay(id string) int64 {
+	const digits = 13
+	if len(id) < digits+1 || id[len(id)-digits-1] != '-' {
+		return 0
+	}
+	var ms int64
+	for _, c := range []byte(id[len(id)-digits:]) {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		ms = ms*10 + int64(c-'0')
+	}
+	return ms / 86400000
 }
 
 // fit returns the largest of sizes (largest first, the last 1) that n
@@ -335,9 +366,7 @@ func (l *Ledger) stmts(ctx context.Context) (*appendStmts, error) {
 		return nil
 	}
 	for _, n := range lookupSizes {
-		if err := prepare(st.lookup, n, `SELECT id, seq, fingerprint, revision, employee_id, latest,
-			CASE WHEN employee_id = '' THEN body ELSE '' END
-			FROM events WHERE id IN (`+placeholders(n, 1)+`)`); err != nil {
+		if err := prepare(st.lookup, n, lookupQuery(n)); err != nil {
 			return nil, err
 		}
 	}

@@ -314,3 +314,53 @@ func TestMigrationDropsTheDaysDateIndex(t *testing.T) {
 		t.Errorf("days_latest_by_date after migrating: %d, %v; want it gone", n, err)
 	}
 }
+
+// TestMigrationKeysEventsByDay builds a database as the binary before
+// migration 13 left it (the events' key by id alone) and checks that
+// opening it keys every event by its id's day: a copy of a stored punch is
+// a duplicate, new content is its second revision, and its raw payload is
+// found, for a punch whose id names its time and for one whose does not.
+func TestMigrationKeysEventsByDay(t *testing.T) {
+	path, db := migratedTo(t, 12)
+	at := time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC)
+	timed := rawPunch(0, at)
+	timed.ID = "dingtalk/t/punch/u1-" + strconv.FormatInt(at.UnixMilli(), 10)
+	plain := rawPunch(1, at)
+	for i, ev := range []mapping.Event{timed, plain} {
+		body, _ := json.Marshal(ev)
+		if _, err := db.Exec(`INSERT INTO events (seq, id, fingerprint, revision, latest, kind, platform, tenant, user_id,
+			employee_id, time_ms, body, created_ms) VALUES (?, ?, ?, 1, 1, 'punch', 'dingtalk', 't', 'u1', 'E1', ?, ?, 0)`,
+			i+1, ev.ID, mapping.Fingerprint(ev), ev.Time.UnixMilli(), string(body)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO raw_payloads VALUES (?, 'hq', 0, '{"n":1}')`, i+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	l := open(t, path)
+	defer l.Close()
+	for _, ev := range []mapping.Event{timed, plain} {
+		if res, err := l.Append(t.Context(), []mapping.Event{ev}); err != nil || res.Duplicates != 1 {
+			t.Errorf("Append of a copy of %s after migrating = %+v, %v; want a duplicate", ev.ID, res, err)
+		}
+		if raw, err := l.RawFor(t.Context(), ev.ID); err != nil || len(raw) != 1 {
+			t.Errorf("RawFor(%s) after migrating = %v, %v; want the stored payload", ev.ID, raw, err)
+		}
+		moved := ev
+		moved.Punch = &mapping.Punch{Direction: mapping.DirOut, Method: mapping.MethodApp}
+		if res, err := l.Append(t.Context(), []mapping.Event{moved}); err != nil || res.Revisions != 1 {
+			t.Errorf("Append of new content for %s after migrating = %+v, %v; want a revision", ev.ID, res, err)
+		}
+	}
+	check, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	var day int64
+	if err := check.QueryRow(`SELECT id_day FROM events WHERE seq = 1`).Scan(&day); err != nil || day != at.UnixMilli()/86400000 {
+		t.Errorf("id_day of the timed punch = %d, %v; want %d", day, err, at.UnixMilli()/86400000)
+	}
+}

@@ -46,11 +46,18 @@ func (l *Ledger) StoreRaw(ctx context.Context, ps []ledger.RawPayload) error {
 	return nil
 }
 
+// rawForQuery reads an event's raw payloads, searching the events' key by
+// the id's day (eventKeyDay) and id.
+const rawForQuery = `SELECT e.id, e.fingerprint, r.connector, r.received_ms, r.body
+	FROM events e JOIN raw_payloads r ON r.seq = e.seq
+	WHERE e.id_day = ? AND e.id = ? ORDER BY r.received_ms, e.fingerprint`
+
+// revisionQuery finds the row of one revision by the events' key.
+const revisionQuery = `SELECT seq FROM events WHERE id_day = ? AND id = ? AND fingerprint = ?`
+
 // RawFor implements ledger.RawStore.
 func (l *Ledger) RawFor(ctx context.Context, eventID string) ([]ledger.RawPayload, error) {
-	rows, err := l.r.QueryContext(ctx, `SELECT e.id, e.fingerprint, r.connector, r.received_ms, r.body
-		FROM events e JOIN raw_payloads r ON r.seq = e.seq
-		WHERE e.id = ? ORDER BY r.received_ms, e.fingerprint`, eventID)
+	rows, err := l.r.QueryContext(ctx, rawForQuery, eventKeyDay(eventID), eventID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite ledger: raw payloads of %s: %w", eventID, err)
 	}
@@ -116,11 +123,11 @@ func bindRaw(ctx context.Context, tx *sql.Tx, ps []ledger.RawPayload, known map[
 		} else {
 			if lookup == nil {
 				var err error
-				if lookup, err = tx.PrepareContext(ctx, `SELECT seq FROM events WHERE id = ? AND fingerprint = ?`); err != nil {
+				if lookup, err = tx.PrepareContext(ctx, revisionQuery); err != nil {
 					return nil, nil, err
 				}
 			}
-			err := lookup.QueryRowContext(ctx, p.EventID, p.Fingerprint).Scan(&seq)
+			err := lookup.QueryRowContext(ctx, eventKeyDay(p.EventID), p.EventID, p.Fingerprint).Scan(&seq)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return nil, nil, fmt.Errorf("find the revision of %s: %w", p.EventID, err)
 			}
