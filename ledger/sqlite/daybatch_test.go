@@ -82,7 +82,7 @@ func TestEventLookupsSearchTheKey(t *testing.T) {
 		sql  string
 		args []any
 	}{
-		"the writer's lookup":  {sqlite.LookupQuery(2), []any{1, "a", 2, "b"}},
+		"the writer's lookup":  {sqlite.LookupQuery(2), []any{1, "a", "b"}},
 		"RawFor":               {sqlite.RawForQuery, []any{1, "a"}},
 		"a payload's revision": {sqlite.RevisionQuery, []any{1, "a", "f"}},
 	} {

@@ -160,46 +160,63 @@ func loadHistories(ctx context.Context, tx *sql.Tx, st *appendStmts, batches [][
 			}
 		}
 	}
-	args := make([]any, 0, holding(lookupSizes, len(ids)))
-	for rest := ids; len(rest) > 0; {
-		size := holding(lookupSizes, len(rest))
-		n := min(size, len(rest))
-		args = args[:0]
-		for i := range size {
-			id := rest[min(i, n-1)]
-			args = append(args, eventKeyDay(id), id)
+	// The ids of one key day go in one query, a few queries a batch: a
+	// morning's webhooks name one day, a pull's answer a week.
+	byDay := map[int64][]string{}
+	var days []int64
+	for _, id := range ids {
+		d := eventKeyDay(id)
+		if _, ok := byDay[d]; !ok {
+			days = append(days, d)
 		}
-		rest = rest[n:]
-		rows, err := tx.StmtContext(ctx, st.lookup[size]).QueryContext(ctx, args...)
-		if err != nil {
-			return nil, nil, err
-		}
-		for rows.Next() {
-			var (
-				id string
-				r  revisions.Revision
-			)
-			if err := rows.Scan(&id, &r.Seq, &r.Fingerprint, &r.Number, &r.Employee, &r.Latest, &r.Body); err != nil {
-				rows.Close()
+		byDay[d] = append(byDay[d], id)
+	}
+	args := make([]any, 0, 1+holding(lookupSizes, len(ids)))
+	for _, day := range days {
+		for rest := byDay[day]; len(rest) > 0; {
+			size := holding(lookupSizes, len(rest))
+			n := min(size, len(rest))
+			args = append(args[:0], day)
+			for i := range size {
+				args = append(args, rest[min(i, n-1)])
+			}
+			rest = rest[n:]
+			if err := readRevisions(ctx, tx.StmtContext(ctx, st.lookup[size]), args, hs); err != nil {
 				return nil, nil, err
 			}
-			r.WasLatest = r.Latest
-			hs[id].Revs = append(hs[id].Revs, &r)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return nil, nil, err
 		}
 	}
 	return hs, ids, nil
 }
 
-// lookupQuery reads the stored revisions of n ids, each named by its
-// key's day (eventKeyDay) and the id: a search of the events' key each (a
-// query plan test holds it to that).
+// readRevisions runs a lookup and adds the revisions it reads to hs.
+func readRevisions(ctx context.Context, lookup *sql.Stmt, args []any, hs map[string]*revisions.History) error {
+	rows, err := lookup.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var (
+			id string
+			r  revisions.Revision
+		)
+		if err := rows.Scan(&id, &r.Seq, &r.Fingerprint, &r.Number, &r.Employee, &r.Latest, &r.Body); err != nil {
+			rows.Close()
+			return err
+		}
+		r.WasLatest = r.Latest
+		hs[id].Revs = append(hs[id].Revs, &r)
+	}
+	return errors.Join(rows.Err(), rows.Close())
+}
+
+// lookupQuery reads the stored revisions of n ids of one key day
+// (eventKeyDay), the day ?1 and the ids after it: a search of the events'
+// key each (a query plan test holds it to that).
 func lookupQuery(n int) string {
 	return `SELECT id, seq, fingerprint, revision, employee_id, latest,
 		CASE WHEN employee_id = '' THEN body ELSE '' END
-		FROM events WHERE (id_day, id) IN (VALUES ` + placeholders(n, 2) + `)`
+		FROM events WHERE id_day = ? AND id IN (` + placeholders(n, 1) + `)`
 }
 
 // eventKeyDay is the id_day of an event id, the first column of the
