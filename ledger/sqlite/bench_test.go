@@ -117,14 +117,7 @@ func BenchmarkPutDaysNight(b *testing.B) {
 	l := open(b, filepath.Join(b.TempDir(), "ledger.db"))
 	defer l.Close()
 	month := func(first time.Time, emp0, emps int) []ledger.PreparedDay {
-		recs := make([]mapping.DayRecord, 0, emps*31)
-		for e := emp0; e < emp0+emps; e++ {
-			for d := range 31 {
-				recs = append(recs, mapping.DayRecord{EmployeeID: fmt.Sprintf("E%05d", e), Date: first.AddDate(0, 0, d).Format(time.DateOnly),
-					Shift: "standard", Status: mapping.DayPresent, WorkedMinutes: 540})
-			}
-		}
-		return ledger.PrepareDays(recs)
+		return ledger.PrepareDays(presentDays(first, emp0, emps, 31))
 	}
 	first := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	for e := 0; e < benchEmployees; e += perBatch {
@@ -161,13 +154,7 @@ func BenchmarkDaysEveryEmployee(b *testing.B) {
 	defer l.Close()
 	first := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	for e := 0; e < benchEmployees; e += 16 {
-		var recs []mapping.DayRecord
-		for emp := e; emp < e+16; emp++ {
-			for d := range 61 {
-				recs = append(recs, mapping.DayRecord{EmployeeID: fmt.Sprintf("E%05d", emp), Date: first.AddDate(0, 0, d).Format(time.DateOnly),
-					Shift: "standard", Status: mapping.DayPresent, WorkedMinutes: 540})
-			}
-		}
+		recs := presentDays(first, e, 16, 61)
 		for range 2 { // the second time, a new version of each day
 			if _, err := l.PutDays(b.Context(), ledger.PrepareDays(recs), nil); err != nil {
 				b.Fatal(err)
@@ -186,6 +173,20 @@ func BenchmarkDaysEveryEmployee(b *testing.B) {
 			b.Fatalf("Days = %d records, want %d", len(days), benchEmployees*30)
 		}
 	}
+}
+
+// presentDays is a day record of each of days days from first for each of
+// emps employees from emp0 on, employee after employee: a standard shift
+// worked in full.
+func presentDays(first time.Time, emp0, emps, days int) []mapping.DayRecord {
+	recs := make([]mapping.DayRecord, 0, emps*days)
+	for e := emp0; e < emp0+emps; e++ {
+		for d := range days {
+			recs = append(recs, mapping.DayRecord{EmployeeID: fmt.Sprintf("E%05d", e), Date: first.AddDate(0, 0, d).Format(time.DateOnly),
+				Shift: "standard", Status: mapping.DayPresent, WorkedMinutes: 540})
+		}
+	}
+	return recs
 }
 
 // The company of BenchmarkIngestMorning and BenchmarkEvents: 2,000
