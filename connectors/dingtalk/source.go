@@ -98,13 +98,14 @@ func (c *Connector) Stats() Stats { return c.client.snapshot() }
 // The users are cfg.Users, or the whole directory when that is empty, in
 // the order of their ids (see pullUsers). The window is cut into spans of
 // at most 7 days (the first starting at w.From exactly, the last ending at
-// w.To exactly) and the users into groups of at most 50, so a window costs ceil(users/50) × ceil(span/7 days) listRecord
-// calls, paced at 95% of the QPS limit (see paceMargin) by as many calls in
-// flight as that pace needs (see inFlight). The
-// platform reads dates as whole seconds with both ends included, so spans
-// start and end on whole seconds (a window with fractions of a second is
-// widened to the enclosing seconds) and each answer is trimmed to its span
-// and to the window: adjacent spans never lose or repeat a punch.
+// w.To exactly) and the users into groups of at most 50, so a window costs
+// ceil(users/50) × ceil(span/7 days) listRecord calls, paced at 95% of the
+// QPS limit (see paceMargin) by as many calls in flight as that pace needs
+// (see inFlight). The platform reads dates as whole seconds with both
+// ends included, so spans start and end on whole seconds (a window with
+// fractions of a second is widened to the enclosing seconds) and each
+// answer is trimmed to its span and to the window: adjacent spans never
+// lose or repeat a punch.
 func (c *Connector) Pull(ctx context.Context, w connectors.Window, emit connectors.EmitFunc) (connectors.PullStats, error) {
 	calls := &connectors.PullCalls{}
 	q := newQuotaTracker()

@@ -211,8 +211,8 @@ func readRevisions(ctx context.Context, lookup *sql.Stmt, args []any, hs map[str
 }
 
 // lookupQuery reads the stored revisions of n ids of one key day
-// (eventKeyDay), the day ?1 and the ids after it: a search of the events'
-// key each (a query plan test holds it to that).
+// (eventKeyDay), bound as the day and then the ids: a search of the
+// events' key each (a query plan test holds it to that).
 func lookupQuery(n int) string {
 	return `SELECT id, seq, fingerprint, revision, employee_id, latest,
 		CASE WHEN employee_id = '' THEN body ELSE '' END
